@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * shmipc: System V style shared memory through /dev/shmipc.
+ *
+ * The ioctl ABI, shared by the kernel module and user space. Every struct
+ * has fixed-width fields, natural alignment, explicit padding and a size
+ * that is a multiple of 8, so 32-bit and 64-bit callers see one layout.
+ * Every reserved field and every pad must be zero on input (EINVAL
+ * otherwise), so that later versions can give them a meaning. Flag words
+ * are checked against the published masks below: an unknown bit is EINVAL.
+ *
+ * The flag, mode and command values are those of <sys/ipc.h> and
+ * <sys/shm.h>, so a caller may pass its shmget()/shmat()/shmctl()
+ * arguments unchanged.
+ */
+#ifndef _UAPI_SHMIPC_H
+#define _UAPI_SHMIPC_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define SHMIPC_DEVICE		"/dev/shmipc"
+#define SHMIPC_ABI_VERSION	1
+
+/* Segment flags (SHMIPC_IOC_GET.flags): the low nine bits are the mode. */
+#define SHMIPC_MODE_MASK	00777
+#define SHMIPC_IPC_CREAT	00001000
+#define SHMIPC_IPC_EXCL		00002000
+#define SHMIPC_SHM_HUGETLB	00004000	/* defined, refused: EINVAL */
+#define SHMIPC_SHM_NORESERVE	00010000
+#define SHMIPC_GET_FLAGS	(SHMIPC_MODE_MASK | SHMIPC_IPC_CREAT | \
+				 SHMIPC_IPC_EXCL | SHMIPC_SHM_NORESERVE)
+
+/* Attach flags (SHMIPC_IOC_AT.flags). */
+#define SHMIPC_SHM_RDONLY	00010000
+#define SHMIPC_SHM_RND		00020000
+#define SHMIPC_SHM_REMAP	00040000
+#define SHMIPC_SHM_EXEC		00100000
+#define SHMIPC_AT_FLAGS		(SHMIPC_SHM_RDONLY | SHMIPC_SHM_RND | \
+				 SHMIPC_SHM_REMAP | SHMIPC_SHM_EXEC)
+
+/* Control commands (SHMIPC_IOC_CTL.cmd). */
+#define SHMIPC_IPC_RMID		0
+#define SHMIPC_IPC_SET		1
+#define SHMIPC_IPC_STAT		2
+#define SHMIPC_IPC_INFO		3	/* reserved for a later version */
+#define SHMIPC_SHM_LOCK		11	/* reserved for a later version */
+#define SHMIPC_SHM_UNLOCK	12	/* reserved for a later version */
+#define SHMIPC_SHM_STAT		13	/* reserved for a later version */
+#define SHMIPC_SHM_INFO		14	/* reserved for a later version */
+#define SHMIPC_SHM_STAT_ANY	15	/* reserved for a later version */
+
+/* Status bits in shmipc_perm.mode above the nine permission bits. */
+#define SHMIPC_SHM_DEST		01000	/* removed, freed at the last detach */
+#define SHMIPC_SHM_LOCKED	02000
+
+#define SHMIPC_IPC_PRIVATE	0
+
+/* SHMIPC_IOC_VERSION: what this module speaks. */
+struct shmipc_version {
+	__u32 abi_version;	/* out: SHMIPC_ABI_VERSION */
+	__u32 pad;
+	__u64 features;		/* out: SHMIPC_FEATURE_* bits */
+	__u64 reserved[2];	/* out: zero */
+};
+
+#define SHMIPC_FEATURE_GET	(1ULL << 0)
+#define SHMIPC_FEATURE_CTL	(1ULL << 1)	/* IPC_STAT, IPC_SET, IPC_RMID */
+#define SHMIPC_FEATURE_AT	(1ULL << 2)
+#define SHMIPC_FEATURE_DT	(1ULL << 3)
+
+/* SHMIPC_IOC_GET: shmget(key, size, flags). */
+struct shmipc_get {
+	__s32 key;		/* in: key, or SHMIPC_IPC_PRIVATE */
+	__u32 flags;		/* in: SHMIPC_GET_FLAGS */
+	__u64 size;		/* in: bytes; 0 looks up an existing key */
+	__u64 reserved[2];	/* in: zero */
+	__s32 id;		/* out: segment id */
+	__u32 pad;		/* in: zero */
+};
+
+struct shmipc_perm {
+	__s32 key;
+	__u32 uid;		/* owner; IPC_SET may change it */
+	__u32 gid;		/* group; IPC_SET may change it */
+	__u32 cuid;		/* creator */
+	__u32 cgid;
+	__u32 mode;		/* nine permission bits (IPC_SET), and SHM_DEST */
+	__u32 seq;
+	__u32 pad;
+};
+
+/* A segment's state, as struct shmid_ds. */
+struct shmipc_ds {
+	struct shmipc_perm perm;
+	__u64 segsz;		/* bytes */
+	__s64 atime;		/* last attach, seconds since the epoch */
+	__s64 dtime;		/* last detach */
+	__s64 ctime;		/* creation or last IPC_SET */
+	__s32 cpid;		/* creator */
+	__s32 lpid;		/* last attach or detach */
+	__u64 nattch;		/* current attachments */
+	__u64 reserved[4];	/* zero (IPC_SET: must be zero) */
+};
+
+/* Limits and usage, as struct shminfo and struct shm_info (IPC_INFO, SHM_INFO). */
+struct shmipc_info {
+	__u64 shmmax;
+	__u64 shmmin;
+	__u64 shmmni;
+	__u64 shmseg;
+	__u64 shmall;
+	__u64 used_ids;
+	__u64 shm_tot;		/* pages */
+	__u64 shm_rss;
+	__u64 shm_swp;
+	__u64 reserved[5];
+};
+
+/*
+ * SHMIPC_IOC_CTL: shmctl(id, cmd, buf). IPC_STAT fills u.ds; IPC_SET reads
+ * u.ds.perm.uid, .gid and the nine bits of .mode and ignores the other
+ * fields but u.ds.reserved, which must be zero. The ioctl returns 0.
+ */
+struct shmipc_ctl {
+	__s32 id;		/* in */
+	__u32 cmd;		/* in: SHMIPC_IPC_* / SHMIPC_SHM_* */
+	__u64 reserved[2];	/* in: zero */
+	union {
+		struct shmipc_ds ds;
+		struct shmipc_info info;
+	} u;
+};
+
+/*
+ * SHMIPC_IOC_AT: shmat(id, addr, flags). Maps the whole segment by an mmap
+ * of the device on the caller's behalf; returns the address in addr.
+ */
+struct shmipc_at {
+	__s32 id;		/* in */
+	__u32 flags;		/* in: SHMIPC_AT_FLAGS */
+	__u64 addr;		/* in: wanted address or 0; out: attached address */
+	__u64 size;		/* out: bytes mapped (segsz rounded up to pages) */
+	__u64 reserved[2];	/* in: zero */
+};
+
+/* SHMIPC_IOC_DT: shmdt(addr). */
+struct shmipc_dt {
+	__u64 addr;		/* in: start of an attachment */
+	__u64 reserved[2];	/* in: zero */
+};
+
+/*
+ * Attaching by a plain mmap of the device is the operation SHMIPC_IOC_AT
+ * performs for the caller: mmap(addr, length, prot, MAP_SHARED, fd,
+ * SHMIPC_MMAP_OFFSET(id, page_size)) with 0 < length <= the segment's size
+ * rounded up to pages. Without PROT_WRITE the attachment is read-only for
+ * good: mprotect cannot make it writable. MAP_PRIVATE is refused (EINVAL).
+ */
+#define SHMIPC_MMAP_OFFSET(id, page_size) \
+	((__u64)(__u32)(id) * (__u64)(page_size))
+
+#define SHMIPC_IOC_MAGIC	0xB7
+#define SHMIPC_IOC_VERSION	_IOR(SHMIPC_IOC_MAGIC, 0x00, struct shmipc_version)
+#define SHMIPC_IOC_GET		_IOWR(SHMIPC_IOC_MAGIC, 0x01, struct shmipc_get)
+#define SHMIPC_IOC_CTL		_IOWR(SHMIPC_IOC_MAGIC, 0x02, struct shmipc_ctl)
+#define SHMIPC_IOC_AT		_IOWR(SHMIPC_IOC_MAGIC, 0x03, struct shmipc_at)
+#define SHMIPC_IOC_DT		_IOW(SHMIPC_IOC_MAGIC, 0x04, struct shmipc_dt)
+
+#endif /* _UAPI_SHMIPC_H */
