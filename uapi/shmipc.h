@@ -69,14 +69,15 @@ struct shmipc_version {
 #define SHMIPC_FEATURE_AT	(1ULL << 2)
 #define SHMIPC_FEATURE_DT	(1ULL << 3)
 
-/* SHMIPC_IOC_GET: shmget(key, size, flags). */
+/*
+ * SHMIPC_IOC_GET: shmget(key, size, flags). The ioctl returns the segment's
+ * id (>= 0), so a created segment's id can never be lost on the way out.
+ */
 struct shmipc_get {
 	__s32 key;		/* in: key, or SHMIPC_IPC_PRIVATE */
 	__u32 flags;		/* in: SHMIPC_GET_FLAGS */
 	__u64 size;		/* in: bytes; 0 looks up an existing key */
 	__u64 reserved[2];	/* in: zero */
-	__s32 id;		/* out: segment id */
-	__u32 pad;		/* in: zero */
 };
 
 struct shmipc_perm {
@@ -162,7 +163,7 @@ struct shmipc_dt {
 
 #define SHMIPC_IOC_MAGIC	0xB7
 #define SHMIPC_IOC_VERSION	_IOR(SHMIPC_IOC_MAGIC, 0x00, struct shmipc_version)
-#define SHMIPC_IOC_GET		_IOWR(SHMIPC_IOC_MAGIC, 0x01, struct shmipc_get)
+#define SHMIPC_IOC_GET		_IOW(SHMIPC_IOC_MAGIC, 0x01, struct shmipc_get)
 #define SHMIPC_IOC_CTL		_IOWR(SHMIPC_IOC_MAGIC, 0x02, struct shmipc_ctl)
 #define SHMIPC_IOC_AT		_IOWR(SHMIPC_IOC_MAGIC, 0x03, struct shmipc_at)
 #define SHMIPC_IOC_DT		_IOW(SHMIPC_IOC_MAGIC, 0x04, struct shmipc_dt)

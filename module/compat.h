@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * shmipc: every difference between the kernels we build for, and nothing
+ * else. Shapes of APIs are chosen by version; what a kernel exports is
+ * probed in its Module.symvers by Kbuild (SHMIPC_HAVE_*), since an export
+ * cannot be seen from the headers.
+ */
+#ifndef _SHMIPC_COMPAT_H
+#define _SHMIPC_COMPAT_H
+
+#include <linux/fs.h>
+#include <linux/ipc_namespace.h>
+#include <linux/mm.h>
+#include <linux/proc_ns.h>
+#include <linux/shmem_fs.h>
+#include <linux/version.h>
+
+/* vm_flags became read-only behind accessors in 6.3. */
+static inline void shmipc_vm_flags_set(struct vm_area_struct *vma,
+				       vm_flags_t flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+static inline void shmipc_vm_flags_clear(struct vm_area_struct *vma,
+					 vm_flags_t flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
+/*
+ * Run the shmem file's own mmap on a VMA. Newer kernels give shmem an
+ * mmap_prepare instead of an mmap, which only vfs_mmap() knows to call.
+ */
+static inline int shmipc_file_mmap(struct file *file,
+				   struct vm_area_struct *vma)
+{
+#ifdef SHMIPC_HAVE_VFS_MMAP
+	return vfs_mmap(file, vma);
+#else
+	return call_mmap(file, vma);
+#endif
+}
+
+/*
+ * The backing file. Where it is exported, the kernel-internal variant keeps
+ * the file out of LSM checks and accounting of user files, as SysV shm does.
+ */
+static inline struct file *shmipc_shmem_file(const char *name, loff_t size,
+					     unsigned long flags)
+{
+#ifdef SHMIPC_HAVE_SHMEM_KERNEL_FILE_SETUP
+	return shmem_kernel_file_setup(name, size, flags);
+#else
+	return shmem_file_setup(name, size, flags);
+#endif
+}
+
+/*
+ * A namespace's users hold references on it; shmipc holds one too, so that
+ * the namespace's address stays its identity. It is "in use" while anyone
+ * but shmipc holds one.
+ */
+static inline bool shmipc_ipc_ns_in_use(struct ipc_namespace *ns)
+{
+	return refcount_read(&ns->ns.count) > 1;
+}
+
+/*
+ * Where put_ipc_ns() is not exported (6.1), drop the reference through the
+ * namespace's own nsfs operations, the path nsfs itself takes when a
+ * /proc/PID/ns/ipc file goes away: ops->put is put_ipc_ns() for every IPC
+ * namespace, the initial one included.
+ */
+static inline void shmipc_put_ipc_ns(struct ipc_namespace *ns)
+{
+#if defined(SHMIPC_HAVE_PUT_IPC_NS) || !IS_ENABLED(CONFIG_IPC_NS)
+	put_ipc_ns(ns);
+#else
+	ns->ns.ops->put(&ns->ns);
+#endif
+}
+
+#endif /* _SHMIPC_COMPAT_H */

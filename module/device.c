@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmipc: the /dev/shmipc misc device, its ioctl entry and the module.
+ *
+ * The device is open to everyone (0666): access is decided per segment,
+ * against its owner, group and mode, as SysV does. Each ioctl helper copies
+ * its struct in once, refuses unknown flags and nonzero reserved fields,
+ * and copies out only after every lock is dropped.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <uapi/linux/shm.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+unsigned long shmipc_shmmax = SHMMAX;
+module_param_named(shmmax, shmipc_shmmax, ulong, 0644);
+MODULE_PARM_DESC(shmmax, "Largest segment in bytes, as kernel.shmmax");
+
+unsigned long shmipc_shmall = SHMALL;
+module_param_named(shmall, shmipc_shmall, ulong, 0644);
+MODULE_PARM_DESC(shmall, "Pages in all segments of a namespace, as kernel.shmall");
+
+/* Ids have SHMIPC_IDX_BITS of index: at most that many segments. */
+static int shmipc_set_shmmni(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, SHMIPC_IDX_MAX + 1);
+}
+
+static const struct kernel_param_ops shmipc_shmmni_ops = {
+	.set = shmipc_set_shmmni,
+	.get = param_get_uint,
+};
+
+unsigned int shmipc_shmmni = SHMMNI;
+module_param_cb(shmmni, &shmipc_shmmni_ops, &shmipc_shmmni, 0644);
+MODULE_PARM_DESC(shmmni, "Segments per namespace, 1 to 32768, as kernel.shmmni");
+
+static long shmipc_ioctl_version(struct shmipc_version __user *uarg)
+{
+	struct shmipc_version v = {
+		.abi_version = SHMIPC_ABI_VERSION,
+		.features = SHMIPC_FEATURE_GET | SHMIPC_FEATURE_CTL |
+			    SHMIPC_FEATURE_AT | SHMIPC_FEATURE_DT,
+	};
+
+	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
+}
+
+/* Returns the id: nothing to copy out, so a made segment is never lost. */
+static long shmipc_ioctl_get(struct file *file, struct shmipc_get __user *uarg)
+{
+	struct shmipc_get args;
+	struct shmipc_ns *ns;
+	long ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if ((args.flags & ~SHMIPC_GET_FLAGS) ||
+	    memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+		return -EINVAL;
+	ns = shmipc_ns_of_caller(file);
+	if (IS_ERR(ns))
+		return PTR_ERR(ns);
+	ret = shmipc_seg_get(ns, &args);
+	shmipc_ns_put(ns);
+	return ret;
+}
+
+static long shmipc_ioctl_ctl(struct file *file, struct shmipc_ctl __user *uarg)
+{
+	struct shmipc_ctl args;
+	struct shmipc_ns *ns;
+	long ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+		return -EINVAL;
+	ns = shmipc_ns_of_caller(file);
+	if (IS_ERR(ns))
+		return PTR_ERR(ns);
+	ret = shmipc_seg_ctl(ns, &args);
+	shmipc_ns_put(ns);
+	if (ret < 0 || args.cmd != SHMIPC_IPC_STAT)
+		return ret;
+	return copy_to_user(&uarg->u, &args.u, sizeof(args.u)) ? -EFAULT : ret;
+}
+
+static long shmipc_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case SHMIPC_IOC_VERSION:
+		return shmipc_ioctl_version(uarg);
+	case SHMIPC_IOC_GET:
+		return shmipc_ioctl_get(file, uarg);
+	case SHMIPC_IOC_CTL:
+		return shmipc_ioctl_ctl(file, uarg);
+	case SHMIPC_IOC_AT:
+		return shmipc_ioctl_at(file, uarg);
+	case SHMIPC_IOC_DT:
+		return shmipc_ioctl_dt(uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/*
+ * The file caches the opener's namespace, so that the common case, a
+ * process using the device in the namespace it opened it in, finds its
+ * namespace without a search.
+ */
+static int shmipc_open(struct inode *inode, struct file *file)
+{
+	struct shmipc_ns *ns = shmipc_ns_current();
+
+	if (IS_ERR(ns))
+		return PTR_ERR(ns);
+	file->private_data = ns;
+	return nonseekable_open(inode, file);
+}
+
+static int shmipc_release(struct inode *inode, struct file *file)
+{
+	shmipc_ns_put(file->private_data);
+	return 0;
+}
+
+static const struct file_operations shmipc_fops = {
+	.owner = THIS_MODULE,
+	.open = shmipc_open,
+	.release = shmipc_release,
+	.unlocked_ioctl = shmipc_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = shmipc_mmap,
+};
+
+static struct miscdevice shmipc_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "shmipc",
+	.fops = &shmipc_fops,
+	.mode = 0666,
+};
+
+static int __init shmipc_init(void)
+{
+	return misc_register(&shmipc_misc);
+}
+
+static void __exit shmipc_exit(void)
+{
+	misc_deregister(&shmipc_misc);
+	shmipc_ns_exit();
+}
+
+module_init(shmipc_init);
+module_exit(shmipc_exit);
+
+MODULE_DESCRIPTION("System V style shared memory through /dev/shmipc");
+MODULE_AUTHOR("shmipc developers");
+MODULE_LICENSE("GPL");

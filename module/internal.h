@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * shmipc: what the module's files share.
+ *
+ * Objects and their references:
+ *
+ *  struct shmipc_ns   one per IPC namespace that has used the device. Held by
+ *                     the namespace list while the IPC namespace lives, by
+ *                     each of its segments, by open device files (a cache of
+ *                     the opener's namespace) and by callers for the length
+ *                     of one operation.
+ *  struct shmipc_seg  one segment. Held by its namespace's id table until it
+ *                     is destroyed, by every VMA that maps it and by callers
+ *                     for the length of one operation.
+ *
+ * Locking: shmipc_ns.lock (a mutex) protects the namespace's tables and the
+ * state of every segment in it. It is taken inside mmap_lock (mmap and the
+ * vm_ops open/close run under it), so no code may touch user memory or take
+ * mmap_lock while holding it: ioctls copy in before locking and copy out
+ * after unlocking.
+ */
+#ifndef _SHMIPC_INTERNAL_H
+#define _SHMIPC_INTERNAL_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/xarray.h>
+
+#include <shmipc.h>
+
+struct file;
+struct ipc_namespace;
+struct pid;
+struct vm_area_struct;
+struct vm_operations_struct;
+
+/*
+ * Ids carry a sequence number above the table index, as SysV ids do, so an
+ * id that outlives its segment never reaches a newer one at the same index.
+ */
+#define SHMIPC_IDX_BITS		15
+#define SHMIPC_IDX_MAX		((1U << SHMIPC_IDX_BITS) - 1)
+#define SHMIPC_SEQ_MAX		(INT_MAX >> SHMIPC_IDX_BITS)
+
+struct shmipc_ns {
+	struct kref ref;
+	struct list_head node;		/* on the namespace list while alive */
+	struct ipc_namespace *ipc_ns;	/* referenced while alive */
+	bool dead;			/* its IPC namespace has gone */
+
+	struct mutex lock;
+	struct xarray ids;		/* index -> segment, until destroyed */
+	struct xarray keys;		/* key -> segment, until IPC_RMID */
+	u32 next_idx;			/* cyclic index allocation */
+	u32 next_seq;
+	unsigned int nr_segs;
+	unsigned long nr_pages;		/* sum over segments, for shmall */
+};
+
+struct shmipc_seg {
+	struct kref ref;
+	struct shmipc_ns *ns;
+	struct file *file;		/* the shmem file holding the pages */
+	const struct vm_operations_struct *shmem_vm_ops;
+
+	/* All below under ns->lock. */
+	int id;
+	s32 key;			/* IPC_PRIVATE once removed */
+	u32 seq;
+	umode_t mode;			/* permission bits | SHMIPC_SHM_DEST */
+	kuid_t uid, cuid;
+	kgid_t gid, cgid;
+	size_t size;			/* bytes, as asked */
+	unsigned long nattch;		/* VMAs mapping it */
+	time64_t atime, dtime, ctime;
+	struct pid *cpid, *lpid;
+};
+
+/* Limits, writable module parameters (device.c). */
+extern unsigned long shmipc_shmmax;
+extern unsigned long shmipc_shmall;
+extern unsigned int shmipc_shmmni;
+
+/* namespace.c */
+void shmipc_ns_exit(void);
+struct shmipc_ns *shmipc_ns_current(void);
+struct shmipc_ns *shmipc_ns_of_caller(struct file *file);
+void shmipc_ns_put(struct shmipc_ns *ns);
+
+/* segment.c */
+int shmipc_seg_get(struct shmipc_ns *ns, const struct shmipc_get *args);
+int shmipc_seg_ctl(struct shmipc_ns *ns, struct shmipc_ctl *args);
+struct shmipc_seg *shmipc_seg_find(struct shmipc_ns *ns, int id);
+bool shmipc_seg_may(struct shmipc_ns *ns, struct shmipc_seg *seg,
+		    umode_t want);
+void shmipc_seg_attach_locked(struct shmipc_seg *seg);
+void shmipc_seg_attach(struct shmipc_seg *seg);
+void shmipc_seg_detach(struct shmipc_seg *seg);
+void shmipc_seg_put(struct shmipc_seg *seg);
+void shmipc_ns_clear(struct shmipc_ns *ns);
+
+static inline unsigned long shmipc_seg_pages(const struct shmipc_seg *seg)
+{
+	return DIV_ROUND_UP(seg->size, PAGE_SIZE);
+}
+
+/* attach.c */
+int shmipc_mmap(struct file *file, struct vm_area_struct *vma);
+long shmipc_ioctl_at(struct file *file, struct shmipc_at __user *uarg);
+long shmipc_ioctl_dt(struct shmipc_dt __user *uarg);
+
+#endif /* _SHMIPC_INTERNAL_H */

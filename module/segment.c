@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmipc: the segment table of a namespace, with the semantics of SysV
+ * shmget() and shmctl(): keys, ids, permissions, limits and lifetime.
+ *
+ * A segment is in the id table from creation until it is destroyed, and in
+ * the key table (unless private) until IPC_RMID. IPC_RMID of an attached
+ * segment frees the key at once and marks it SHMIPC_SHM_DEST; the last
+ * detach destroys it.
+ */
+#include <linux/cred.h>
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/ipc.h>
+#include <linux/ipc_namespace.h>
+#include <linux/pid.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/stat.h>
+#include <linux/timekeeping.h>
+
+#include "compat.h"
+#include "internal.h"
+
+/* The segment and its resources; its namespace reference is the caller's. */
+static void shmipc_seg_free(struct shmipc_seg *seg)
+{
+	fput(seg->file);
+	put_pid(seg->cpid);
+	put_pid(seg->lpid);
+	kfree(seg);
+}
+
+static void shmipc_seg_release(struct kref *ref)
+{
+	struct shmipc_seg *seg = container_of(ref, struct shmipc_seg, ref);
+	struct shmipc_ns *ns = seg->ns;
+
+	shmipc_seg_free(seg);
+	shmipc_ns_put(ns);
+}
+
+void shmipc_seg_put(struct shmipc_seg *seg)
+{
+	kref_put(&seg->ref, shmipc_seg_release);
+}
+
+/* Called with ns->lock held. Returns the segment or ERR_PTR(-EINVAL). */
+struct shmipc_seg *shmipc_seg_find(struct shmipc_ns *ns, int id)
+{
+	struct shmipc_seg *seg;
+
+	lockdep_assert_held(&ns->lock);
+	if (id < 0)
+		return ERR_PTR(-EINVAL);
+	seg = xa_load(&ns->ids, id & SHMIPC_IDX_MAX);
+	if (!seg || seg->seq != (u32)id >> SHMIPC_IDX_BITS)
+		return ERR_PTR(-EINVAL);
+	return seg;
+}
+
+/*
+ * May the caller access @seg for @want (S_IRUGO, S_IWUGO, S_IXUGO bits, or
+ * the mode bits of a lookup)? The rule of SysV's ipcperms(). Called with
+ * ns->lock held, by a caller living in @ns.
+ */
+bool shmipc_seg_may(struct shmipc_ns *ns, struct shmipc_seg *seg,
+		    umode_t want)
+{
+	kuid_t euid = current_euid();
+	int requested = (want >> 6) | (want >> 3) | want;
+	int granted = seg->mode;
+
+	lockdep_assert_held(&ns->lock);
+	if (uid_eq(euid, seg->cuid) || uid_eq(euid, seg->uid))
+		granted >>= 6;
+	else if (in_group_p(seg->cgid) || in_group_p(seg->gid))
+		granted >>= 3;
+	if (!(requested & ~granted & 0007))
+		return true;
+	return ns_capable(ns->ipc_ns->user_ns, CAP_IPC_OWNER);
+}
+
+/* IPC_SET and IPC_RMID: the owner, the creator, or CAP_SYS_ADMIN. */
+static bool shmipc_seg_may_change(struct shmipc_ns *ns,
+				  struct shmipc_seg *seg)
+{
+	kuid_t euid = current_euid();
+
+	if (uid_eq(euid, seg->cuid) || uid_eq(euid, seg->uid))
+		return true;
+	return ns_capable(ns->ipc_ns->user_ns, CAP_SYS_ADMIN);
+}
+
+static void shmipc_seg_set_lpid(struct shmipc_seg *seg)
+{
+	struct pid *old = seg->lpid;
+
+	seg->lpid = get_pid(task_tgid(current));
+	put_pid(old);
+}
+
+/* Called with ns->lock held. Drops the id table's reference. */
+static void shmipc_seg_destroy(struct shmipc_seg *seg)
+{
+	struct shmipc_ns *ns = seg->ns;
+
+	lockdep_assert_held(&ns->lock);
+	xa_erase(&ns->ids, seg->id & SHMIPC_IDX_MAX);
+	ns->nr_segs--;
+	ns->nr_pages -= shmipc_seg_pages(seg);
+	shmipc_seg_put(seg);
+}
+
+/* IPC_RMID. Called with ns->lock held. */
+static void shmipc_seg_remove(struct shmipc_seg *seg)
+{
+	struct shmipc_ns *ns = seg->ns;
+
+	lockdep_assert_held(&ns->lock);
+	if (seg->mode & SHMIPC_SHM_DEST)
+		return;
+	if (seg->key != SHMIPC_IPC_PRIVATE) {
+		xa_erase(&ns->keys, (u32)seg->key);
+		seg->key = SHMIPC_IPC_PRIVATE;
+	}
+	seg->mode |= SHMIPC_SHM_DEST;
+	if (!seg->nattch)
+		shmipc_seg_destroy(seg);
+}
+
+/* A new mapping of @seg. Called with ns->lock held. */
+void shmipc_seg_attach_locked(struct shmipc_seg *seg)
+{
+	lockdep_assert_held(&seg->ns->lock);
+	kref_get(&seg->ref);
+	seg->nattch++;
+	seg->atime = ktime_get_real_seconds();
+	shmipc_seg_set_lpid(seg);
+}
+
+/* A mapping copied by fork, split or mremap. */
+void shmipc_seg_attach(struct shmipc_seg *seg)
+{
+	mutex_lock(&seg->ns->lock);
+	shmipc_seg_attach_locked(seg);
+	mutex_unlock(&seg->ns->lock);
+}
+
+/*
+ * A mapping of @seg went away; it may run in any task's context (the last
+ * mmput), so everything comes from @seg, nothing from current's namespace.
+ */
+void shmipc_seg_detach(struct shmipc_seg *seg)
+{
+	struct shmipc_ns *ns = seg->ns;
+
+	mutex_lock(&ns->lock);
+	seg->nattch--;
+	seg->dtime = ktime_get_real_seconds();
+	shmipc_seg_set_lpid(seg);
+	if (!seg->nattch && (seg->mode & SHMIPC_SHM_DEST))
+		shmipc_seg_destroy(seg);
+	mutex_unlock(&ns->lock);
+	shmipc_seg_put(seg);
+}
+
+/* shmget() on an existing key, in the order SysV checks. */
+static int shmipc_seg_reuse(struct shmipc_ns *ns, struct shmipc_seg *seg,
+			    const struct shmipc_get *args)
+{
+	const u32 excl = SHMIPC_IPC_CREAT | SHMIPC_IPC_EXCL;
+
+	if ((args->flags & excl) == excl)
+		return -EEXIST;
+	if (args->size > seg->size)
+		return -EINVAL;
+	if (!shmipc_seg_may(ns, seg, args->flags & S_IRWXUGO))
+		return -EACCES;
+	return seg->id;
+}
+
+static struct shmipc_seg *shmipc_seg_alloc(const struct shmipc_get *args)
+{
+	unsigned long acct = 0;
+	struct shmipc_seg *seg;
+	char name[16];
+	int err;
+
+	seg = kzalloc(sizeof(*seg), GFP_KERNEL_ACCOUNT);
+	if (!seg)
+		return ERR_PTR(-ENOMEM);
+	if (args->flags & SHMIPC_SHM_NORESERVE)
+		acct = VM_NORESERVE;
+	snprintf(name, sizeof(name), "shmipc%08x", (u32)args->key);
+	seg->file = shmipc_shmem_file(name, args->size, acct);
+	if (IS_ERR(seg->file)) {
+		err = PTR_ERR(seg->file);
+		kfree(seg);
+		return ERR_PTR(err);
+	}
+	kref_init(&seg->ref);
+	seg->key = args->key;
+	seg->size = args->size;
+	seg->mode = args->flags & S_IRWXUGO;
+	seg->uid = current_euid();
+	seg->cuid = seg->uid;
+	seg->gid = current_egid();
+	seg->cgid = seg->gid;
+	seg->cpid = get_pid(task_tgid(current));
+	seg->ctime = ktime_get_real_seconds();
+	return seg;
+}
+
+/*
+ * Enter a new segment into the tables. Called with ns->lock held; returns
+ * its id, or -EAGAIN when its key was taken while it was being made.
+ */
+static int shmipc_seg_publish(struct shmipc_ns *ns, struct shmipc_seg *seg)
+{
+	unsigned long pages = shmipc_seg_pages(seg);
+	unsigned int mni = min(READ_ONCE(shmipc_shmmni), SHMIPC_IDX_MAX + 1);
+	u32 idx;
+	int err;
+
+	lockdep_assert_held(&ns->lock);
+	if (seg->key != SHMIPC_IPC_PRIVATE && xa_load(&ns->keys, (u32)seg->key))
+		return -EAGAIN;
+	if (ns->nr_segs >= mni || ns->nr_pages + pages < ns->nr_pages ||
+	    ns->nr_pages + pages > READ_ONCE(shmipc_shmall))
+		return -ENOSPC;
+	err = xa_alloc_cyclic(&ns->ids, &idx, seg, XA_LIMIT(0, mni - 1),
+			      &ns->next_idx, GFP_KERNEL);
+	if (err < 0)
+		return err == -EBUSY ? -ENOSPC : err;
+	if (seg->key != SHMIPC_IPC_PRIVATE) {
+		err = xa_insert(&ns->keys, (u32)seg->key, seg, GFP_KERNEL);
+		if (err) {
+			xa_erase(&ns->ids, idx);
+			return err;
+		}
+	}
+	seg->seq = ns->next_seq;
+	ns->next_seq = ns->next_seq < SHMIPC_SEQ_MAX ? ns->next_seq + 1 : 0;
+	seg->id = (int)(seg->seq << SHMIPC_IDX_BITS | idx);
+	seg->ns = ns;
+	kref_get(&ns->ref);
+	ns->nr_segs++;
+	ns->nr_pages += pages;
+	return seg->id;
+}
+
+/*
+ * The shmem file is made without ns->lock held (it allocates and may
+ * sleep at length); the key is checked again when the segment is entered.
+ */
+static int shmipc_seg_create(struct shmipc_ns *ns,
+			     const struct shmipc_get *args)
+{
+	struct shmipc_seg *seg;
+	int ret;
+
+	if (args->size < 1 || args->size > READ_ONCE(shmipc_shmmax))
+		return -EINVAL;
+	seg = shmipc_seg_alloc(args);
+	if (IS_ERR(seg))
+		return PTR_ERR(seg);
+	mutex_lock(&ns->lock);
+	ret = shmipc_seg_publish(ns, seg);
+	mutex_unlock(&ns->lock);
+	if (ret < 0)
+		shmipc_seg_free(seg);
+	return ret;
+}
+
+/* SHMIPC_IOC_GET: shmget(). Returns the id or -errno. */
+int shmipc_seg_get(struct shmipc_ns *ns, const struct shmipc_get *args)
+{
+	struct shmipc_seg *seg;
+	int ret;
+
+	if (args->key == SHMIPC_IPC_PRIVATE)
+		return shmipc_seg_create(ns, args);
+	do {
+		mutex_lock(&ns->lock);
+		seg = xa_load(&ns->keys, (u32)args->key);
+		if (seg)
+			ret = shmipc_seg_reuse(ns, seg, args);
+		mutex_unlock(&ns->lock);
+		if (seg)
+			return ret;
+		if (!(args->flags & SHMIPC_IPC_CREAT))
+			return -ENOENT;
+		ret = shmipc_seg_create(ns, args);
+	} while (ret == -EAGAIN);
+	return ret;
+}
+
+static void shmipc_seg_fill_ds(struct shmipc_seg *seg, struct shmipc_ds *ds)
+{
+	struct user_namespace *user_ns = current_user_ns();
+
+	ds->perm.key = seg->key;
+	ds->perm.uid = from_kuid_munged(user_ns, seg->uid);
+	ds->perm.gid = from_kgid_munged(user_ns, seg->gid);
+	ds->perm.cuid = from_kuid_munged(user_ns, seg->cuid);
+	ds->perm.cgid = from_kgid_munged(user_ns, seg->cgid);
+	ds->perm.mode = seg->mode;
+	ds->perm.seq = seg->seq;
+	ds->segsz = seg->size;
+	ds->atime = seg->atime;
+	ds->dtime = seg->dtime;
+	ds->ctime = seg->ctime;
+	ds->cpid = pid_vnr(seg->cpid);
+	ds->lpid = pid_vnr(seg->lpid);
+	ds->nattch = seg->nattch;
+}
+
+static int shmipc_seg_stat(struct shmipc_ns *ns, struct shmipc_ctl *args)
+{
+	struct shmipc_seg *seg;
+	int ret = 0;
+
+	memset(&args->u, 0, sizeof(args->u));
+	mutex_lock(&ns->lock);
+	seg = shmipc_seg_find(ns, args->id);
+	if (IS_ERR(seg))
+		ret = PTR_ERR(seg);
+	else if (!shmipc_seg_may(ns, seg, S_IRUGO))
+		ret = -EACCES;
+	else
+		shmipc_seg_fill_ds(seg, &args->u.ds);
+	mutex_unlock(&ns->lock);
+	return ret;
+}
+
+static int shmipc_seg_set(struct shmipc_ns *ns, const struct shmipc_ctl *args)
+{
+	const struct shmipc_ds *ds = &args->u.ds;
+	struct user_namespace *user_ns = current_user_ns();
+	kuid_t uid = make_kuid(user_ns, ds->perm.uid);
+	kgid_t gid = make_kgid(user_ns, ds->perm.gid);
+	struct shmipc_seg *seg;
+	int ret = 0;
+
+	if (memchr_inv(ds->reserved, 0, sizeof(ds->reserved)))
+		return -EINVAL;
+	mutex_lock(&ns->lock);
+	seg = shmipc_seg_find(ns, args->id);
+	if (IS_ERR(seg)) {
+		ret = PTR_ERR(seg);
+	} else if (!shmipc_seg_may_change(ns, seg)) {
+		ret = -EPERM;
+	} else if (!uid_valid(uid) || !gid_valid(gid)) {
+		ret = -EINVAL;
+	} else {
+		seg->uid = uid;
+		seg->gid = gid;
+		seg->mode = (seg->mode & ~S_IRWXUGO) |
+			    (ds->perm.mode & S_IRWXUGO);
+		seg->ctime = ktime_get_real_seconds();
+	}
+	mutex_unlock(&ns->lock);
+	return ret;
+}
+
+static int shmipc_seg_rmid(struct shmipc_ns *ns, int id)
+{
+	struct shmipc_seg *seg;
+	int ret = 0;
+
+	mutex_lock(&ns->lock);
+	seg = shmipc_seg_find(ns, id);
+	if (IS_ERR(seg))
+		ret = PTR_ERR(seg);
+	else if (!shmipc_seg_may_change(ns, seg))
+		ret = -EPERM;
+	else
+		shmipc_seg_remove(seg);
+	mutex_unlock(&ns->lock);
+	return ret;
+}
+
+/* SHMIPC_IOC_CTL: shmctl(). Fills args->u for the caller to copy out. */
+int shmipc_seg_ctl(struct shmipc_ns *ns, struct shmipc_ctl *args)
+{
+	switch (args->cmd) {
+	case SHMIPC_IPC_STAT:
+		return shmipc_seg_stat(ns, args);
+	case SHMIPC_IPC_SET:
+		return shmipc_seg_set(ns, args);
+	case SHMIPC_IPC_RMID:
+		return shmipc_seg_rmid(ns, args->id);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* The namespace is gone (or the module is): remove every segment. */
+void shmipc_ns_clear(struct shmipc_ns *ns)
+{
+	struct shmipc_seg *seg;
+	unsigned long idx;
+
+	mutex_lock(&ns->lock);
+	xa_for_each(&ns->ids, idx, seg)
+		shmipc_seg_remove(seg);
+	mutex_unlock(&ns->lock);
+}
