@@ -68,14 +68,14 @@ static const struct vm_operations_struct shmipc_vm_ops = {
 static struct shmipc_seg *shmipc_mmap_lookup(struct file *file,
 					     struct vm_area_struct *vma)
 {
-	umode_t want = S_IRUGO;
+	umode_t want = 0444;
 	struct shmipc_seg *seg;
 	struct shmipc_ns *ns;
 
 	if (vma->vm_flags & VM_WRITE)
-		want |= S_IWUGO;
+		want |= 0222;
 	if (vma->vm_flags & VM_EXEC)
-		want |= S_IXUGO;
+		want |= 0111;
 
 	ns = shmipc_ns_of_caller(file);
 	if (IS_ERR(ns))

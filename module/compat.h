@@ -15,11 +15,14 @@
 #include <linux/shmem_fs.h>
 #include <linux/version.h>
 
+#define SHMIPC_KERNEL_AT_LEAST(major, minor) \
+	(KERNEL_VERSION(major, minor, 0) <= LINUX_VERSION_CODE)
+
 /* vm_flags became read-only behind accessors in 6.3. */
 static inline void shmipc_vm_flags_set(struct vm_area_struct *vma,
 				       vm_flags_t flags)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#if SHMIPC_KERNEL_AT_LEAST(6, 3)
 	vm_flags_set(vma, flags);
 #else
 	vma->vm_flags |= flags;
@@ -29,7 +32,7 @@ static inline void shmipc_vm_flags_set(struct vm_area_struct *vma,
 static inline void shmipc_vm_flags_clear(struct vm_area_struct *vma,
 					 vm_flags_t flags)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#if SHMIPC_KERNEL_AT_LEAST(6, 3)
 	vm_flags_clear(vma, flags);
 #else
 	vma->vm_flags &= ~flags;

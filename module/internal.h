@@ -24,6 +24,7 @@
 
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -34,8 +35,6 @@
 struct file;
 struct ipc_namespace;
 struct pid;
-struct vm_area_struct;
-struct vm_operations_struct;
 
 /*
  * Ids carry a sequence number above the table index, as SysV ids do, so an
@@ -51,7 +50,7 @@ struct shmipc_ns {
 	struct ipc_namespace *ipc_ns;	/* referenced while alive */
 	bool dead;			/* its IPC namespace has gone */
 
-	struct mutex lock;
+	struct mutex lock;		/* tables and segments, see above */
 	struct xarray ids;		/* index -> segment, until destroyed */
 	struct xarray keys;		/* key -> segment, until IPC_RMID */
 	u32 next_idx;			/* cyclic index allocation */

@@ -91,6 +91,12 @@ out:
 	return ns;
 }
 
+static bool shmipc_ns_alive(struct shmipc_ns *ns)
+{
+	/* Pairs with the release in shmipc_ns_collect(). */
+	return !smp_load_acquire(&ns->dead);
+}
+
 /*
  * The namespace for an operation on @file: the one the file was opened in
  * when the caller is still there (no list walk), else the caller's own.
@@ -101,8 +107,7 @@ struct shmipc_ns *shmipc_ns_of_caller(struct file *file)
 {
 	struct shmipc_ns *ns = file->private_data;
 
-	if (ns && ns->ipc_ns == current->nsproxy->ipc_ns &&
-	    !smp_load_acquire(&ns->dead)) {
+	if (ns && ns->ipc_ns == current->nsproxy->ipc_ns && shmipc_ns_alive(ns)) {
 		kref_get(&ns->ref);
 		return ns;
 	}
@@ -118,6 +123,7 @@ static void shmipc_ns_collect(struct list_head *dead, bool all)
 	list_for_each_entry_safe(ns, tmp, &shmipc_namespaces, node) {
 		if (!all && shmipc_ipc_ns_in_use(ns->ipc_ns))
 			continue;
+		/* Published before the namespace can be freed and reused. */
 		smp_store_release(&ns->dead, true);
 		list_move(&ns->node, dead);
 	}

@@ -60,8 +60,8 @@ struct shmipc_seg *shmipc_seg_find(struct shmipc_ns *ns, int id)
 }
 
 /*
- * May the caller access @seg for @want (S_IRUGO, S_IWUGO, S_IXUGO bits, or
- * the mode bits of a lookup)? The rule of SysV's ipcperms(). Called with
+ * May the caller access @seg for @want (0444, 0222, 0111 bits, or the
+ * mode bits of a lookup)? The rule of SysV's ipcperms(). Called with
  * ns->lock held, by a caller living in @ns.
  */
 bool shmipc_seg_may(struct shmipc_ns *ns, struct shmipc_seg *seg,
@@ -175,7 +175,7 @@ static int shmipc_seg_reuse(struct shmipc_ns *ns, struct shmipc_seg *seg,
 		return -EEXIST;
 	if (args->size > seg->size)
 		return -EINVAL;
-	if (!shmipc_seg_may(ns, seg, args->flags & S_IRWXUGO))
+	if (!shmipc_seg_may(ns, seg, args->flags & 0777))
 		return -EACCES;
 	return seg->id;
 }
@@ -202,7 +202,7 @@ static struct shmipc_seg *shmipc_seg_alloc(const struct shmipc_get *args)
 	kref_init(&seg->ref);
 	seg->key = args->key;
 	seg->size = args->size;
-	seg->mode = args->flags & S_IRWXUGO;
+	seg->mode = args->flags & 0777;
 	seg->uid = current_euid();
 	seg->cuid = seg->uid;
 	seg->gid = current_egid();
@@ -326,7 +326,7 @@ static int shmipc_seg_stat(struct shmipc_ns *ns, struct shmipc_ctl *args)
 	seg = shmipc_seg_find(ns, args->id);
 	if (IS_ERR(seg))
 		ret = PTR_ERR(seg);
-	else if (!shmipc_seg_may(ns, seg, S_IRUGO))
+	else if (!shmipc_seg_may(ns, seg, 0444))
 		ret = -EACCES;
 	else
 		shmipc_seg_fill_ds(seg, &args->u.ds);
@@ -356,8 +356,8 @@ static int shmipc_seg_set(struct shmipc_ns *ns, const struct shmipc_ctl *args)
 	} else {
 		seg->uid = uid;
 		seg->gid = gid;
-		seg->mode = (seg->mode & ~S_IRWXUGO) |
-			    (ds->perm.mode & S_IRWXUGO);
+		seg->mode = (seg->mode & ~0777) |
+			    (ds->perm.mode & 0777);
 		seg->ctime = ktime_get_real_seconds();
 	}
 	mutex_unlock(&ns->lock);

@@ -64,10 +64,10 @@ struct shmipc_version {
 	__u64 reserved[2];	/* out: zero */
 };
 
-#define SHMIPC_FEATURE_GET	(1ULL << 0)
-#define SHMIPC_FEATURE_CTL	(1ULL << 1)	/* IPC_STAT, IPC_SET, IPC_RMID */
-#define SHMIPC_FEATURE_AT	(1ULL << 2)
-#define SHMIPC_FEATURE_DT	(1ULL << 3)
+#define SHMIPC_FEATURE_GET	0x1ULL
+#define SHMIPC_FEATURE_CTL	0x2ULL	/* IPC_STAT, IPC_SET, IPC_RMID */
+#define SHMIPC_FEATURE_AT	0x4ULL
+#define SHMIPC_FEATURE_DT	0x8ULL
 
 /*
  * SHMIPC_IOC_GET: shmget(key, size, flags). The ioctl returns the segment's
