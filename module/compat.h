@@ -58,8 +58,14 @@ static inline int shmipc_file_mmap(struct file *file,
  * the file out of LSM checks and accounting of user files, as SysV shm does.
  */
 static inline struct file *shmipc_shmem_file(const char *name, loff_t size,
-					     unsigned long flags)
+					     vm_flags_t vm_flags)
 {
+#ifdef SHMIPC_HAVE_VMA_FLAGS_T
+	vma_flags_t flags = legacy_to_vma_flags(vm_flags);
+#else
+	unsigned long flags = vm_flags;
+#endif
+
 #ifdef SHMIPC_HAVE_SHMEM_KERNEL_FILE_SETUP
 	return shmem_kernel_file_setup(name, size, flags);
 #else
@@ -74,7 +80,12 @@ static inline struct file *shmipc_shmem_file(const char *name, loff_t size,
  */
 static inline bool shmipc_ipc_ns_in_use(struct ipc_namespace *ns)
 {
+#ifdef ns_ref_read
+	/* Since ns_ref_read(), initial namespaces are not counted at all. */
+	return ns == &init_ipc_ns || ns_ref_read(ns) > 1;
+#else
 	return refcount_read(&ns->ns.count) > 1;
+#endif
 }
 
 /*

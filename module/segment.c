@@ -182,7 +182,7 @@ static int shmipc_seg_reuse(struct shmipc_ns *ns, struct shmipc_seg *seg,
 
 static struct shmipc_seg *shmipc_seg_alloc(const struct shmipc_get *args)
 {
-	unsigned long acct = 0;
+	vm_flags_t acct = 0;
 	struct shmipc_seg *seg;
 	char name[16];
 	int err;
