@@ -19,7 +19,6 @@ BUILD := $(TOP)/build
 KVER ?= $(shell ls -v /lib/modules 2>/dev/null | while read v; do \
 	  [ -e /lib/modules/$$v/build ] && echo $$v; done | tail -n 1)
 
-export PREFIX DESTDIR
 
 .PHONY: all deps module userspace selftests install check check-host \
 	demo lint clean

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libshmipc: System V style shared memory through /dev/shmipc.
+ *
+ * shmipc_get(), shmipc_at(), shmipc_dt() and shmipc_ctl() take the
+ * arguments, flags and structs of shmget(), shmat(), shmdt() and shmctl()
+ * from <sys/ipc.h> and <sys/shm.h>, and report errors the same way: -1
+ * (shmipc_at: (void *)-1) with errno set. A SysV program ports by renaming
+ * those four calls. The first call opens /dev/shmipc; if the shmipc module
+ * is not loaded, every call fails with ENOSYS, as a missing system call
+ * would.
+ *
+ * shmipc_sem_t is a process-shared counting semaphore meant to live inside
+ * a segment, with the calls and errors of sem_init(), sem_wait() and the
+ * rest of <semaphore.h>. It works between threads and processes, and
+ * between different attachments (addresses) of the same segment.
+ *
+ * Nothing in this library prints or exits, and a successful call leaves
+ * errno as it was.
+ */
+#ifndef SHMIPC_H
+#define SHMIPC_H
+
+#include <sys/types.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Declared here so that strict C89/C99 users need not have <time.h> define it. */
+struct timespec;
+
+/*
+ * shmipc_get - get the id of a segment by key, creating it if asked
+ *
+ * As shmget(key, size, shmflg). key IPC_PRIVATE always creates a new
+ * segment. IPC_CREAT creates the segment for key if there is none, with
+ * the permission bits in the low nine bits of shmflg; IPC_CREAT|IPC_EXCL
+ * fails if one exists. size is the size in bytes of a new segment; when
+ * looking up an existing one it may be 0 or at most the segment's size.
+ * Bits of shmflg that shmget() does not interpret are ignored, as shmget()
+ * ignores them; SHM_NORESERVE is accepted.
+ *
+ * Returns the segment id (>= 0), or -1 with errno:
+ *   EACCES   the segment exists and the caller lacks the permissions asked
+ *            for in the low nine bits of shmflg
+ *   EEXIST   IPC_CREAT|IPC_EXCL and the key exists
+ *   EINVAL   size below the minimum or above the maximum of a new segment,
+ *            or above the size of the existing one; SHM_HUGETLB (not
+ *            supported yet)
+ *   ENOENT   no segment for key and no IPC_CREAT
+ *   ENOMEM   out of memory
+ *   ENOSPC   the limit on segments or on shared memory pages is reached
+ *   ENOSYS   /dev/shmipc does not exist (the shmipc module is not loaded)
+ *   and any error of open(2) on /dev/shmipc other than "no such device"
+ *   (EACCES, EMFILE, ENFILE, ...).
+ */
+int shmipc_get(key_t key, size_t size, int shmflg);
+
+/*
+ * shmipc_at - attach a segment to the caller's address space
+ *
+ * As shmat(shmid, shmaddr, shmflg). shmaddr NULL lets the kernel choose the
+ * address; otherwise it must be a multiple of SHMLBA, or is rounded down to
+ * one with SHM_RND. SHM_RDONLY attaches read-only, SHM_EXEC adds execute
+ * permission, SHM_REMAP replaces whatever is mapped at shmaddr. Other bits
+ * of shmflg are ignored. The attachment is inherited across fork() and
+ * dropped by exec and exit.
+ *
+ * Returns the address of the attachment, or (void *)-1 with errno:
+ *   EACCES   the caller lacks read (or, without SHM_RDONLY, write)
+ *            permission on the segment
+ *   EINVAL   no segment with this id; shmaddr not aligned (without
+ *            SHM_RND) or overlapping a mapping (without SHM_REMAP);
+ *            SHM_REMAP with a NULL shmaddr
+ *   ENOMEM   no room in the address space
+ *   ENOSYS, open(2) errors: as shmipc_get().
+ */
+void *shmipc_at(int shmid, const void *shmaddr, int shmflg);
+
+/*
+ * shmipc_dt - detach a segment
+ *
+ * As shmdt(shmaddr): unmaps the attachment that starts at shmaddr. A
+ * segment removed with IPC_RMID is freed at its last detach.
+ *
+ * Returns 0, or -1 with errno:
+ *   EINVAL   shmaddr is not the start of an attachment
+ *   ENOSYS, open(2) errors: as shmipc_get().
+ */
+int shmipc_dt(const void *shmaddr);
+
+/*
+ * shmipc_ctl - query, change or remove a segment
+ *
+ * As shmctl(shmid, cmd, buf). Commands:
+ *   IPC_STAT  copy the segment's state into *buf (needs read permission)
+ *   IPC_SET   set the owner's uid and gid and the nine permission bits of
+ *             the mode from buf->shm_perm; other fields are ignored (caller
+ *             must be the owner or creator, or privileged)
+ *   IPC_RMID  remove the segment: its key is free at once, its memory is
+ *             freed at the last detach, and until then IPC_STAT shows
+ *             SHM_DEST in the mode and key IPC_PRIVATE; buf is ignored
+ * Other commands (IPC_INFO, SHM_INFO, SHM_STAT, SHM_STAT_ANY, SHM_LOCK,
+ * SHM_UNLOCK) are passed to the module, which refuses with EINVAL those it
+ * does not support.
+ *
+ * Returns 0 for IPC_STAT, IPC_SET and IPC_RMID (for the other commands,
+ * what shmctl() returns for them: the highest index in use for IPC_INFO
+ * and SHM_INFO, the id for SHM_STAT), or -1 with errno:
+ *   EACCES   IPC_STAT without read permission
+ *   EFAULT   buf is NULL for a command that uses it
+ *   EINVAL   no segment with this id; unknown or unsupported cmd; IPC_SET
+ *            with a uid or gid that does not exist in the caller's user
+ *            namespace
+ *   EPERM    IPC_SET or IPC_RMID by a process that is neither the owner
+ *            nor the creator and lacks CAP_SYS_ADMIN
+ *   ENOSYS, open(2) errors: as shmipc_get().
+ */
+int shmipc_ctl(int shmid, int cmd, struct shmid_ds *buf);
+
+/*
+ * Process-shared semaphores.
+ *
+ * Place a shmipc_sem_t in a segment (or any MAP_SHARED memory) and every
+ * thread and process that maps that memory can use it, each through its
+ * own address. The members are private: use only the functions below.
+ * A zero-filled shmipc_sem_t, as in a newly created segment, is a valid
+ * semaphore of value 0, so a server may create a segment and post to
+ * semaphores in it while a client is already waiting on them.
+ *
+ * The layout is part of the ABI (it is shared between processes that may
+ * use different builds of the library) and will not change within
+ * SHMIPC_1.0. Blocking uses futex(2) on the value, in its shared
+ * (not _PRIVATE) form.
+ */
+typedef struct shmipc_sem {
+	unsigned int _value;	/* private: the count, 0..SHMIPC_SEM_VALUE_MAX */
+	unsigned int _nwaiters;	/* private: threads about to sleep or asleep */
+} shmipc_sem_t;
+
+/* The largest value a semaphore holds, as SEM_VALUE_MAX. */
+#define SHMIPC_SEM_VALUE_MAX		0x7fffffff
+
+/* Static initialiser: shmipc_sem_t s = SHMIPC_SEM_INITIALIZER(1); */
+#define SHMIPC_SEM_INITIALIZER(value)	{ (value), 0 }
+
+/*
+ * shmipc_sem_init - initialise a semaphore to value
+ *
+ * As sem_init(sem, 1, value). Initialising a semaphore that other threads
+ * are waiting on is undefined, as for sem_init().
+ *
+ * Returns 0, or -1 with errno:
+ *   EINVAL   sem is NULL or not aligned to 4 bytes, or value exceeds
+ *            SHMIPC_SEM_VALUE_MAX
+ */
+int shmipc_sem_init(shmipc_sem_t *sem, unsigned int value);
+
+/*
+ * shmipc_sem_wait - decrement a semaphore, blocking while it is zero
+ *
+ * As sem_wait(sem). A signal handler that interrupts the wait ends it with
+ * EINTR unless it was installed with SA_RESTART, in which case the wait
+ * goes on.
+ *
+ * Returns 0, or -1 with errno:
+ *   EINTR    interrupted by a signal handler
+ *   EINVAL   sem is NULL or not aligned to 4 bytes
+ */
+int shmipc_sem_wait(shmipc_sem_t *sem);
+
+/*
+ * shmipc_sem_trywait - decrement a semaphore if it is above zero
+ *
+ * As sem_trywait(sem): never blocks.
+ *
+ * Returns 0, or -1 with errno:
+ *   EAGAIN   the value is zero
+ *   EINVAL   sem is NULL or not aligned to 4 bytes
+ */
+int shmipc_sem_trywait(shmipc_sem_t *sem);
+
+/*
+ * shmipc_sem_timedwait - decrement a semaphore, blocking at most until a time
+ *
+ * As sem_timedwait(sem, abs_timeout): abs_timeout is an absolute time of
+ * CLOCK_REALTIME (clock_gettime(CLOCK_REALTIME) plus a delay), so the wait
+ * follows changes of the system clock. abs_timeout is checked on every
+ * call, as glibc does, even when the semaphore could be decremented at
+ * once; a deadline that has passed (tv_sec below 0 included) still
+ * decrements a semaphore that is above zero.
+ *
+ * Returns 0, or -1 with errno:
+ *   EINTR      interrupted by a signal handler
+ *   EINVAL     sem or abs_timeout is NULL, sem is not aligned to 4 bytes,
+ *              or abs_timeout->tv_nsec is below 0 or above 999999999
+ *   ETIMEDOUT  abs_timeout passed before the semaphore could be decremented
+ */
+int shmipc_sem_timedwait(shmipc_sem_t *sem, const struct timespec *abs_timeout);
+
+/*
+ * shmipc_sem_post - increment a semaphore, waking one waiter if any
+ *
+ * As sem_post(sem). Async-signal-safe.
+ *
+ * Returns 0, or -1 with errno:
+ *   EINVAL     sem is NULL or not aligned to 4 bytes
+ *   EOVERFLOW  the value is already SHMIPC_SEM_VALUE_MAX
+ */
+int shmipc_sem_post(shmipc_sem_t *sem);
+
+/*
+ * shmipc_sem_getvalue - read a semaphore's value
+ *
+ * As sem_getvalue(sem, sval): stores the current value (never negative)
+ * in *sval. The value may have changed by the time the caller looks at it.
+ *
+ * Returns 0, or -1 with errno:
+ *   EINVAL   sem or sval is NULL, or sem is not aligned to 4 bytes
+ */
+int shmipc_sem_getvalue(const shmipc_sem_t *sem, int *sval);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SHMIPC_H */

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libshmipc: what the source files share, and nothing the public header
+ * needs. The ABI header from the repository's uapi/ folder is private to
+ * the library: users of <shmipc.h> only see the SysV types.
+ */
+#ifndef LIBSHMIPC_INTERNAL_H
+#define LIBSHMIPC_INTERNAL_H
+
+/*
+ * Both headers are called shmipc.h: the public one is reached by its path,
+ * the ABI one through -I<repo>/uapi. Their guards differ.
+ */
+#include "../include/shmipc.h"
+#include <shmipc.h>
+
+/*
+ * Internal functions are hidden so that they stay out of the shared
+ * library's dynamic symbol table (the version script would let them
+ * through if their names started with shmipc_) and are called without a
+ * PLT hop. They are named libshmipc_* so that they cannot clash with a
+ * user's symbols when the static library is linked in.
+ */
+#define LIBSHMIPC_HIDDEN __attribute__((visibility("hidden")))
+
+/*
+ * The descriptor of /dev/shmipc, opened on first use and kept for the
+ * life of the process (close-on-exec). Returns it, or -1 with errno:
+ * ENOSYS when the device does not exist, open(2)'s errno otherwise.
+ */
+LIBSHMIPC_HIDDEN int libshmipc_device_fd(void);
+
+/*
+ * ioctl() on the device, with -1 and errno on failure. Successful calls
+ * leave errno untouched, like a system call that succeeds.
+ */
+LIBSHMIPC_HIDDEN int libshmipc_ioctl(unsigned long request, void *arg);
+
+#endif /* LIBSHMIPC_INTERNAL_H */

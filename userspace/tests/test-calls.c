@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * What shmipc_get/at/dt/ctl send to the module and how they read its
+ * answers: flag masks, field-by-field conversion of the structs, reserved
+ * fields left zero, NULL buffers, errno. Runs against the fake device
+ * (fake-device.h); the module's own behaviour is tested in the VM.
+ */
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "../include/shmipc.h"
+#include <shmipc.h>	/* the ABI: -I uapi */
+
+#include "fake-device.h"
+#include "harness.h"
+
+static const struct shmipc_get *last_get = (void *)fake_last_arg;
+static const struct shmipc_at *last_at = (void *)fake_last_arg;
+static const struct shmipc_dt *last_dt = (void *)fake_last_arg;
+static const struct shmipc_ctl *last_ctl = (void *)fake_last_arg;
+
+static bool all_zero(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/* The module's answers. */
+
+static int answer_error;	/* nonzero: fail every ioctl with it */
+static long long answer_ret;	/* the ioctl's return value */
+
+static int module(unsigned long request, void *arg)
+{
+	if (answer_error)
+		return -answer_error;
+
+	switch (request) {
+	case SHMIPC_IOC_GET:
+		return 4242;	/* the id is the ioctl's result */
+	case SHMIPC_IOC_AT:
+		((struct shmipc_at *)arg)->addr = 0x7f1234560000ull;
+		((struct shmipc_at *)arg)->size = 8192;
+		break;
+	case SHMIPC_IOC_CTL: {
+		struct shmipc_ctl *ctl = arg;
+
+		/* Every field distinct, so that a swap shows. */
+		ctl->u.ds.perm.key = 0x10001;
+		ctl->u.ds.perm.uid = 1002;
+		ctl->u.ds.perm.gid = 1003;
+		ctl->u.ds.perm.cuid = 1004;
+		ctl->u.ds.perm.cgid = 1005;
+		ctl->u.ds.perm.mode = SHM_DEST | 0640;
+		ctl->u.ds.perm.seq = 7;
+		ctl->u.ds.segsz = 1000008;
+		ctl->u.ds.atime = 1700000009;
+		ctl->u.ds.dtime = 1700000010;
+		ctl->u.ds.ctime = 1700000011;
+		ctl->u.ds.cpid = 1012;
+		ctl->u.ds.lpid = 1013;
+		ctl->u.ds.nattch = 14;
+		if (ctl->cmd == IPC_INFO || ctl->cmd == SHM_INFO) {
+			memset(&ctl->u.info, 0, sizeof(ctl->u.info));
+			ctl->u.info.shmmax = 2001;
+			ctl->u.info.shmmin = 2002;
+			ctl->u.info.shmmni = 2003;
+			ctl->u.info.shmseg = 2004;
+			ctl->u.info.shmall = 2005;
+			ctl->u.info.used_ids = 2006;
+			ctl->u.info.shm_tot = 2007;
+			ctl->u.info.shm_rss = 2008;
+			ctl->u.info.shm_swp = 2009;
+		}
+		break;
+	}
+	}
+	return (int)answer_ret;
+}
+
+static void setup(void)
+{
+	fake_ioctl = module;
+}
+
+/* shmipc_get */
+
+static int get_passes_key_size_and_flags(void)
+{
+	setup();
+	CHECK(shmipc_get(0x5eed, 8192, IPC_CREAT | IPC_EXCL | 0640) == 4242);
+	CHECK(fake_last_request == SHMIPC_IOC_GET);
+	CHECK(last_get->key == 0x5eed);
+	CHECK(last_get->size == 8192);
+	CHECK(last_get->flags == (IPC_CREAT | IPC_EXCL | 0640));
+	CHECK(all_zero(last_get->reserved, sizeof(last_get->reserved)));
+	return 0;
+}
+
+static int get_passes_negative_key_and_huge_size(void)
+{
+	setup();
+	CHECK(shmipc_get(-5, SIZE_MAX, 0) == 4242);
+	CHECK(last_get->key == -5);
+	CHECK(last_get->size == (uint64_t)SIZE_MAX);
+	return 0;
+}
+
+static int get_drops_flags_shmget_ignores(void)
+{
+	const int huge_2mb = 21 << 26;	/* SHM_HUGE_2MB, meaningless without SHM_HUGETLB */
+
+	setup();
+	CHECK(shmipc_get(1, 1, INT_MIN | huge_2mb | 0400000 | IPC_CREAT | 0600) == 4242);
+	CHECK(last_get->flags == (IPC_CREAT | 0600));
+	return 0;
+}
+
+static int get_keeps_hugetlb_and_noreserve_for_the_module(void)
+{
+	setup();
+	CHECK(shmipc_get(1, 1, SHM_HUGETLB | SHM_NORESERVE) == 4242);
+	CHECK(last_get->flags == (SHM_HUGETLB | SHM_NORESERVE));
+	return 0;
+}
+
+static int get_reports_module_errno(void)
+{
+	setup();
+	answer_error = EEXIST;
+	CHECK_FAILS(shmipc_get(1, 1, IPC_CREAT | IPC_EXCL), -1, EEXIST);
+	answer_error = ENOSPC;
+	CHECK_FAILS(shmipc_get(1, 1, IPC_CREAT), -1, ENOSPC);
+	return 0;
+}
+
+/* shmipc_at, shmipc_dt */
+
+static int at_passes_id_address_and_flags(void)
+{
+	void *want = (void *)0x7f0000200000ull;
+
+	setup();
+	CHECK(shmipc_at(77, want, SHM_RDONLY | SHM_RND) == (void *)0x7f1234560000ull);
+	CHECK(fake_last_request == SHMIPC_IOC_AT);
+	CHECK(last_at->id == 77);
+	CHECK(last_at->addr == (uintptr_t)want);
+	CHECK(last_at->flags == (SHM_RDONLY | SHM_RND));
+	CHECK(last_at->size == 0);
+	CHECK(all_zero(last_at->reserved, sizeof(last_at->reserved)));
+	return 0;
+}
+
+static int at_drops_flags_shmat_ignores(void)
+{
+	const int all = SHM_RDONLY | SHM_RND | SHM_REMAP | SHM_EXEC;
+
+	setup();
+	CHECK(shmipc_at(1, NULL, -1) != (void *)-1);
+	CHECK(last_at->flags == (unsigned int)all);
+	CHECK(shmipc_at(1, NULL, IPC_CREAT | 0777 | SHM_EXEC) != (void *)-1);
+	CHECK(last_at->flags == SHM_EXEC);
+	return 0;
+}
+
+static int at_failure_is_minus_one_pointer(void)
+{
+	setup();
+	answer_error = EACCES;
+	CHECK_FAILS(shmipc_at(1, NULL, 0), -1, EACCES);
+	CHECK(shmipc_at(1, NULL, 0) == (void *)-1);
+	return 0;
+}
+
+static int dt_passes_address(void)
+{
+	setup();
+	CHECK(shmipc_dt((void *)0x7f1234560000ull) == 0);
+	CHECK(fake_last_request == SHMIPC_IOC_DT);
+	CHECK(last_dt->addr == 0x7f1234560000ull);
+	CHECK(all_zero(last_dt->reserved, sizeof(last_dt->reserved)));
+	answer_error = EINVAL;
+	CHECK_FAILS(shmipc_dt((void *)1), -1, EINVAL);
+	return 0;
+}
+
+/* shmipc_ctl */
+
+static int ctl_stat_converts_every_field(void)
+{
+	struct shmid_ds ds, want;
+
+	setup();
+	memset(&ds, 0xa5, sizeof(ds));	/* libc's reserved fields must come back zero */
+	CHECK(shmipc_ctl(31, IPC_STAT, &ds) == 0);
+	CHECK(fake_last_request == SHMIPC_IOC_CTL);
+	CHECK(last_ctl->id == 31);
+	CHECK(last_ctl->cmd == IPC_STAT);
+	CHECK(all_zero(last_ctl->reserved, sizeof(last_ctl->reserved)));
+	CHECK(all_zero(&last_ctl->u, sizeof(last_ctl->u)));
+
+	memset(&want, 0, sizeof(want));
+	want.shm_perm.__key = 0x10001;
+	want.shm_perm.uid = 1002;
+	want.shm_perm.gid = 1003;
+	want.shm_perm.cuid = 1004;
+	want.shm_perm.cgid = 1005;
+	want.shm_perm.mode = SHM_DEST | 0640;
+	want.shm_perm.__seq = 7;
+	want.shm_segsz = 1000008;
+	want.shm_atime = 1700000009;
+	want.shm_dtime = 1700000010;
+	want.shm_ctime = 1700000011;
+	want.shm_cpid = 1012;
+	want.shm_lpid = 1013;
+	want.shm_nattch = 14;
+	CHECK(memcmp(&ds, &want, sizeof(ds)) == 0);
+	return 0;
+}
+
+static int ctl_stat_checks_segment_before_null_buf(void)
+{
+	setup();
+	CHECK_FAILS(shmipc_ctl(31, IPC_STAT, NULL), -1, EFAULT);
+	CHECK(fake_ioctl_calls == 1);
+	answer_error = EINVAL;
+	CHECK_FAILS(shmipc_ctl(-1, IPC_STAT, NULL), -1, EINVAL);
+	answer_error = EACCES;
+	CHECK_FAILS(shmipc_ctl(31, IPC_STAT, NULL), -1, EACCES);
+	return 0;
+}
+
+static int ctl_set_converts_every_field(void)
+{
+	struct shmid_ds ds;
+
+	setup();
+	memset(&ds, 0xa5, sizeof(ds));
+	ds.shm_perm.__key = 0x20001;
+	ds.shm_perm.uid = 3002;
+	ds.shm_perm.gid = 3003;
+	ds.shm_perm.cuid = 3004;
+	ds.shm_perm.cgid = 3005;
+	ds.shm_perm.mode = 0604;
+	ds.shm_perm.__seq = 9;
+	ds.shm_segsz = 3008;
+	ds.shm_atime = 3009;
+	ds.shm_dtime = 3010;
+	ds.shm_ctime = 3011;
+	ds.shm_cpid = 3012;
+	ds.shm_lpid = 3013;
+	ds.shm_nattch = 3014;
+	CHECK(shmipc_ctl(32, IPC_SET, &ds) == 0);
+	CHECK(last_ctl->id == 32);
+	CHECK(last_ctl->cmd == IPC_SET);
+	CHECK(last_ctl->u.ds.perm.key == 0x20001);
+	CHECK(last_ctl->u.ds.perm.uid == 3002);
+	CHECK(last_ctl->u.ds.perm.gid == 3003);
+	CHECK(last_ctl->u.ds.perm.cuid == 3004);
+	CHECK(last_ctl->u.ds.perm.cgid == 3005);
+	CHECK(last_ctl->u.ds.perm.mode == 0604);
+	CHECK(last_ctl->u.ds.perm.seq == 9);
+	CHECK(last_ctl->u.ds.perm.pad == 0);
+	CHECK(last_ctl->u.ds.segsz == 3008);
+	CHECK(last_ctl->u.ds.atime == 3009);
+	CHECK(last_ctl->u.ds.dtime == 3010);
+	CHECK(last_ctl->u.ds.ctime == 3011);
+	CHECK(last_ctl->u.ds.cpid == 3012);
+	CHECK(last_ctl->u.ds.lpid == 3013);
+	CHECK(last_ctl->u.ds.nattch == 3014);
+	CHECK(all_zero(last_ctl->u.ds.reserved, sizeof(last_ctl->u.ds.reserved)));
+	CHECK(all_zero(last_ctl->reserved, sizeof(last_ctl->reserved)));
+	return 0;
+}
+
+static int ctl_set_null_buf_is_efault_before_the_module(void)
+{
+	setup();
+	CHECK_FAILS(shmipc_ctl(32, IPC_SET, NULL), -1, EFAULT);
+	CHECK(fake_ioctl_calls == 0);
+	return 0;
+}
+
+static int ctl_set_reports_module_errno(void)
+{
+	struct shmid_ds ds = { 0 };
+
+	setup();
+	answer_error = EPERM;
+	CHECK_FAILS(shmipc_ctl(32, IPC_SET, &ds), -1, EPERM);
+	return 0;
+}
+
+static int ctl_rmid_ignores_buf(void)
+{
+	setup();
+	/* An invalid pointer: reading it would crash the test. */
+	CHECK(shmipc_ctl(33, IPC_RMID, (struct shmid_ds *)16) == 0);
+	CHECK(last_ctl->id == 33);
+	CHECK(last_ctl->cmd == IPC_RMID);
+	CHECK(all_zero(&last_ctl->u, sizeof(last_ctl->u)));
+	answer_error = EPERM;
+	CHECK_FAILS(shmipc_ctl(33, IPC_RMID, NULL), -1, EPERM);
+	return 0;
+}
+
+static int ctl_passes_other_commands_to_the_module(void)
+{
+	static const int cmds[] = { SHM_LOCK, SHM_UNLOCK, 4, 99, -1, INT_MAX };
+
+	setup();
+	answer_error = EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
+		CHECK_FAILS(shmipc_ctl(34, cmds[i], (struct shmid_ds *)16), -1, EINVAL);
+		CHECK(last_ctl->cmd == (uint32_t)cmds[i]);
+		CHECK(last_ctl->id == 34);
+	}
+	answer_error = 0;
+	CHECK(shmipc_ctl(34, SHM_LOCK, NULL) == 0);
+	return 0;
+}
+
+static int ctl_ipc_info_converts_to_shminfo(void)
+{
+	struct shminfo info;
+
+	setup();
+	answer_ret = 5;	/* IPC_INFO returns the highest index in use */
+	memset(&info, 0xa5, sizeof(info));
+	CHECK(shmipc_ctl(0, IPC_INFO, (struct shmid_ds *)(void *)&info) == 5);
+	CHECK(last_ctl->cmd == IPC_INFO);
+	CHECK(info.shmmax == 2001 && info.shmmin == 2002 && info.shmmni == 2003);
+	CHECK(info.shmseg == 2004 && info.shmall == 2005);
+	CHECK(info.__glibc_reserved1 == 0 && info.__glibc_reserved4 == 0);
+	return 0;
+}
+
+static int ctl_shm_info_converts_to_shm_info(void)
+{
+	struct shm_info info;
+
+	setup();
+	answer_ret = 6;
+	memset(&info, 0xa5, sizeof(info));
+	CHECK(shmipc_ctl(0, SHM_INFO, (struct shmid_ds *)(void *)&info) == 6);
+	CHECK(info.used_ids == 2006 && info.shm_tot == 2007);
+	CHECK(info.shm_rss == 2008 && info.shm_swp == 2009);
+	CHECK(info.swap_attempts == 0 && info.swap_successes == 0);
+	CHECK_FAILS(shmipc_ctl(0, SHM_INFO, NULL), -1, EFAULT);
+	return 0;
+}
+
+static int ctl_shm_stat_returns_the_id(void)
+{
+	struct shmid_ds ds;
+
+	setup();
+	answer_ret = 65538;	/* SHM_STAT takes an index, returns the id */
+	CHECK(shmipc_ctl(2, SHM_STAT, &ds) == 65538);
+	CHECK(last_ctl->id == 2);
+	CHECK(ds.shm_nattch == 14 && ds.shm_perm.uid == 1002);
+	CHECK(shmipc_ctl(2, SHM_STAT_ANY, &ds) == 65538);
+	CHECK(last_ctl->cmd == SHM_STAT_ANY);
+	return 0;
+}
+
+static int success_keeps_errno(void)
+{
+	struct shmid_ds ds = { 0 };
+	void *addr;
+
+	setup();
+	errno = EDOM;
+	CHECK(shmipc_get(1, 1, 0) == 4242);
+	addr = shmipc_at(1, NULL, 0);
+	CHECK(addr != (void *)-1);
+	CHECK(shmipc_ctl(1, IPC_STAT, &ds) == 0);
+	CHECK(shmipc_ctl(1, IPC_SET, &ds) == 0);
+	CHECK(shmipc_ctl(1, IPC_RMID, NULL) == 0);
+	CHECK(shmipc_dt(addr) == 0);
+	CHECK(errno == EDOM);
+	return 0;
+}
+
+static const struct harness_test tests[] = {
+	TEST(get_passes_key_size_and_flags),
+	TEST(get_passes_negative_key_and_huge_size),
+	TEST(get_drops_flags_shmget_ignores),
+	TEST(get_keeps_hugetlb_and_noreserve_for_the_module),
+	TEST(get_reports_module_errno),
+	TEST(at_passes_id_address_and_flags),
+	TEST(at_drops_flags_shmat_ignores),
+	TEST(at_failure_is_minus_one_pointer),
+	TEST(dt_passes_address),
+	TEST(ctl_stat_converts_every_field),
+	TEST(ctl_stat_checks_segment_before_null_buf),
+	TEST(ctl_set_converts_every_field),
+	TEST(ctl_set_null_buf_is_efault_before_the_module),
+	TEST(ctl_set_reports_module_errno),
+	TEST(ctl_rmid_ignores_buf),
+	TEST(ctl_passes_other_commands_to_the_module),
+	TEST(ctl_ipc_info_converts_to_shminfo),
+	TEST(ctl_shm_info_converts_to_shm_info),
+	TEST(ctl_shm_stat_returns_the_id),
+	TEST(success_keeps_errno),
+};
+
+int main(int argc, char **argv)
+{
+	return harness_main(argc, argv, tests, ARRAY_SIZE(tests));
+}
