@@ -76,13 +76,13 @@ static inline struct file *shmipc_shmem_file(const char *name, loff_t size,
 /*
  * A namespace's users hold references on it; shmipc holds one too, so that
  * the namespace's address stays its identity. It is "in use" while anyone
- * but shmipc holds one.
+ * but shmipc holds one. Not for the initial namespace, which since
+ * ns_ref_read() is not counted at all.
  */
 static inline bool shmipc_ipc_ns_in_use(struct ipc_namespace *ns)
 {
 #ifdef ns_ref_read
-	/* Since ns_ref_read(), initial namespaces are not counted at all. */
-	return ns == &init_ipc_ns || ns_ref_read(ns) > 1;
+	return ns_ref_read(ns) > 1;
 #else
 	return refcount_read(&ns->ns.count) > 1;
 #endif

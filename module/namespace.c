@@ -8,12 +8,15 @@
  * looks, once a second, for namespaces in which that reference is the only
  * one left: no task, nsfs file or mount can reach such a namespace again.
  * Its segments are then removed as IPC_RMID would (the attached ones at
- * their last detach) and the reference is dropped, which frees it.
+ * their last detach) and the reference is dropped, which frees it. The
+ * initial namespace never dies: while it is the only one, the reaper
+ * sleeps.
  */
 #include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/nsproxy.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
@@ -23,10 +26,17 @@
 #define SHMIPC_REAP_INTERVAL	HZ
 
 static LIST_HEAD(shmipc_namespaces);
+static unsigned int shmipc_nr_mortal;	/* on the list, initial one aside */
 static DEFINE_MUTEX(shmipc_namespaces_lock);
 
 static void shmipc_reap_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(shmipc_reap_work, shmipc_reap_fn);
+
+/* init_ipc_ns itself is not exported everywhere; init_task's view of it is. */
+static bool shmipc_ns_mortal(const struct shmipc_ns *ns)
+{
+	return ns->ipc_ns != init_task.nsproxy->ipc_ns;
+}
 
 static void shmipc_ns_release(struct kref *ref)
 {
@@ -83,9 +93,9 @@ struct shmipc_ns *shmipc_ns_current(void)
 	}
 	/* The list's reference, and the caller's. */
 	kref_get(&ns->ref);
-	if (list_empty(&shmipc_namespaces))
-		schedule_delayed_work(&shmipc_reap_work, SHMIPC_REAP_INTERVAL);
 	list_add(&ns->node, &shmipc_namespaces);
+	if (shmipc_ns_mortal(ns) && !shmipc_nr_mortal++)
+		schedule_delayed_work(&shmipc_reap_work, SHMIPC_REAP_INTERVAL);
 out:
 	mutex_unlock(&shmipc_namespaces_lock);
 	return ns;
@@ -121,11 +131,14 @@ static void shmipc_ns_collect(struct list_head *dead, bool all)
 
 	mutex_lock(&shmipc_namespaces_lock);
 	list_for_each_entry_safe(ns, tmp, &shmipc_namespaces, node) {
-		if (!all && shmipc_ipc_ns_in_use(ns->ipc_ns))
+		if (!all && (!shmipc_ns_mortal(ns) ||
+			     shmipc_ipc_ns_in_use(ns->ipc_ns)))
 			continue;
 		/* Published before the namespace can be freed and reused. */
 		smp_store_release(&ns->dead, true);
 		list_move(&ns->node, dead);
+		if (shmipc_ns_mortal(ns))
+			shmipc_nr_mortal--;
 	}
 	mutex_unlock(&shmipc_namespaces_lock);
 }
@@ -145,14 +158,12 @@ static void shmipc_ns_bury(struct list_head *dead)
 static void shmipc_reap_fn(struct work_struct *work)
 {
 	LIST_HEAD(dead);
-	bool more;
 
 	shmipc_ns_collect(&dead, false);
 	shmipc_ns_bury(&dead);
 
 	mutex_lock(&shmipc_namespaces_lock);
-	more = !list_empty(&shmipc_namespaces);
-	if (more)
+	if (shmipc_nr_mortal)
 		schedule_delayed_work(&shmipc_reap_work, SHMIPC_REAP_INTERVAL);
 	mutex_unlock(&shmipc_namespaces_lock);
 }
