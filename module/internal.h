@@ -12,6 +12,8 @@
  *  struct shmipc_seg  one segment. Held by its namespace's id table until it
  *                     is destroyed, by every VMA that maps it and by callers
  *                     for the length of one operation.
+ *  struct shmipc_att  one attachment (attach.c). Held by each of its VMAs,
+ *                     which are counted in shmipc_seg.nattch one by one.
  *
  * Locking: shmipc_ns.lock (a mutex) protects the namespace's tables and the
  * state of every segment in it. It is taken inside mmap_lock (mmap and the
@@ -63,7 +65,6 @@ struct shmipc_seg {
 	struct kref ref;
 	struct shmipc_ns *ns;
 	struct file *file;		/* the shmem file holding the pages */
-	const struct vm_operations_struct *shmem_vm_ops;
 
 	/* All below under ns->lock. */
 	int id;

@@ -533,6 +533,33 @@ TEST_F(attach, partial_munmap_splits_and_nattch_follows)
 	EXPECT_EQ(0, shmipc_dt(p));
 }
 
+/*
+ * SHM_NORESERVE lets a segment be larger than an address space; attaching
+ * it is ENOMEM, as for the kernel's own segments (checked first, so the
+ * test shows the rule it holds shmipc to). The largest size a shmem file
+ * takes, 2^63 - 1 bytes, is 2^63 bytes of pages: one past what a signed
+ * 64-bit length holds.
+ */
+TEST_F(attach, segment_larger_than_the_address_space_is_enomem)
+{
+	const size_t huge = (size_t)LLONG_MAX;
+	int id;
+
+	id = shmget(IPC_PRIVATE, huge, IPC_CREAT | SHM_NORESERVE | 0600);
+	if (id < 0)
+		SKIP(return, "the kernel's shmget of 2^63 - 1 bytes: %s",
+		     strerror(errno));
+	EXPECT_ERRNO(ENOMEM, shmat(id, NULL, 0));
+	shmctl(id, IPC_RMID, NULL);
+
+	id = shmipc_get(IPC_PRIVATE, huge, IPC_CREAT | SHM_NORESERVE | 0600);
+	ASSERT_LE(0, id) TH_LOG("shmipc_get: %s", strerror(errno));
+	EXPECT_ERRNO(ENOMEM, shmipc_at(id, NULL, 0));
+	EXPECT_ERRNO(ENOMEM, raw_at(self->fd, id, NULL, 0, NULL));
+	EXPECT_EQ(0L, nattch_of(id));
+	EXPECT_EQ(0, shmipc_ctl(id, IPC_RMID, NULL));
+}
+
 TEST_F(attach, mremap_cannot_grow_an_attachment)
 {
 	char *p;

@@ -141,6 +141,53 @@ TEST_F(detach, piece_left_by_munmap_of_the_start_is_not_a_start)
 	EXPECT_EQ(0L, nattch_of(self->id));
 }
 
+/*
+ * Two attachments of one segment, the second where the first began: the
+ * first lost its head page to munmap, the second was cut to one page and
+ * moved into the hole by mremap. SysV tells them apart (each shmat() has
+ * a file of its own), so shmdt() of the second leaves the first alone.
+ * The kernel's own segments are run through the same steps first, so the
+ * test shows the rule it holds shmipc to. Returns 0 when the first
+ * attachment is intact.
+ */
+static int detach_of_moved_head(size_t page, bool sysv)
+{
+	int id = sysv ? shmget(IPC_PRIVATE, 4 * page, IPC_CREAT | 0600) :
+			shmipc_get(IPC_PRIVATE, 4 * page, IPC_CREAT | 0600);
+	char *a, *b = (void *)-1;
+	int ret = -1;
+
+	if (id < 0)
+		return -1;
+	a = sysv ? shmat(id, NULL, 0) : shmipc_at(id, NULL, 0);
+	if (a != (void *)-1)
+		b = sysv ? shmat(id, NULL, 0) : shmipc_at(id, NULL, 0);
+	if (a == (void *)-1 || b == (void *)-1)
+		goto out;
+	a[page] = 1;
+	if (munmap(a, page) || munmap(b + page, 3 * page) ||
+	    mremap(b, page, page, MREMAP_MAYMOVE | MREMAP_FIXED, a) != a)
+		goto out;
+	if (sysv ? shmdt(a) : shmipc_dt(a))
+		goto out;
+	ret = mapped(a) || !mapped(a + page) || !mapped(a + 3 * page) ||
+	      a[page] != 1 || (!sysv && nattch_of(id) != 1);
+	munmap(a + page, 3 * page);
+out:
+	if (sysv)
+		shmctl(id, IPC_RMID, NULL);
+	else
+		shmipc_ctl(id, IPC_RMID, NULL);
+	return ret;
+}
+
+TEST_F(detach, detach_leaves_another_attachment_in_its_range_alone)
+{
+	ASSERT_EQ(0, detach_of_moved_head(self->page, true))
+		TH_LOG("the kernel's own SysV shm does not behave as expected");
+	EXPECT_EQ(0, detach_of_moved_head(self->page, false));
+}
+
 TEST_F(detach, raw_detach_matches_the_library)
 {
 	EXPECT_ERRNO(EINVAL, raw_dt(self->fd, self->p + self->page));
