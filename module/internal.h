@@ -99,7 +99,6 @@ bool shmipc_seg_may(struct shmipc_ns *ns, struct shmipc_seg *seg,
 void shmipc_seg_attach_locked(struct shmipc_seg *seg);
 void shmipc_seg_attach(struct shmipc_seg *seg);
 void shmipc_seg_detach(struct shmipc_seg *seg);
-void shmipc_seg_put(struct shmipc_seg *seg);
 void shmipc_ns_clear(struct shmipc_ns *ns);
 
 static inline unsigned long shmipc_seg_pages(const struct shmipc_seg *seg)

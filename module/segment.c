@@ -40,7 +40,7 @@ static void shmipc_seg_release(struct kref *ref)
 	shmipc_ns_put(ns);
 }
 
-void shmipc_seg_put(struct shmipc_seg *seg)
+static void shmipc_seg_put(struct shmipc_seg *seg)
 {
 	kref_put(&seg->ref, shmipc_seg_release);
 }
