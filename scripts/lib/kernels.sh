@@ -23,11 +23,32 @@ sid_kernel() {
 	head -n 1 "$f"
 }
 
+# The debug kernel of `make check-debug`, newest version first: one under
+# build/debug-kernel (unpacked by scripts/build-module, or built by
+# scripts/build-debug-kernel), or an archive in ../shared/debug-kernel
+# that scripts/build-module unpacks. Fails if there is none.
+debug_kernel() {
+	local f v newest=""
+	for f in "$TOP"/build/debug-kernel/linux-*-shmipc-debug/bzImage \
+		"$TOP"/../shared/debug-kernel/linux-*-shmipc-debug.tar.xz \
+		/work/shared/debug-kernel/linux-*-shmipc-debug.tar.xz; do
+		[ -e "$f" ] || continue
+		v=${f%/bzImage}
+		v=${v%.tar.xz}
+		v=${v##*/linux-}
+		newest=$(printf '%s\n%s\n' "$newest" "$v" | sort -V | tail -n 1)
+	done
+	[ -n "$newest" ] || return 1
+	echo "$newest"
+}
+
 # Turn a short name into a full version: "6.1", "6.12", "sid" are the
-# kernels `make check` uses; anything else is taken as a full version.
+# kernels `make check` uses, "debug" the one of `make check-debug`;
+# anything else is taken as a full version.
 resolve_kernel() {
 	case $1 in
 	sid) sid_kernel ;;
+	debug) debug_kernel ;;
 	[0-9].[0-9] | [0-9].[0-9][0-9]) newest_host_kernel "$1" ;;
 	*) echo "$1" ;;
 	esac
