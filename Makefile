@@ -7,12 +7,20 @@
 #   make                 module for KVER, library, tools, selftests
 #   make demo            boot a VM and show two processes sharing memory
 #   make check           host tests + every selftest on every supported kernel
+#   make check-debug     the reliability tier on the debug kernel (KASAN,
+#                        lockdep, kmemleak, fault injection, coverage)
+#   make coverage        check-debug's coverage report of module/
+#   make stress          10^6 stress operations and fuzz calls on 6.12
+#   make check-all       check, check-debug and stress, one summary line
 #   make install         library, header and pkg-config file (PREFIX, DESTDIR)
 #   make lint            checkpatch and sparse on module/ and uapi/
 #
 # KVER picks the kernel to build the module for (default: the newest one
 # whose headers are installed); KVERS the kernels `make check` runs on
-# (default: scripts/kernels).
+# (default: scripts/kernels); DEBUG_KVER the debug kernel of check-debug
+# (default: the one in ../shared/debug-kernel, or one built by
+# scripts/build-debug-kernel); STRESS_KVER the kernel of `make stress`
+# (default: 6.12).
 
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
@@ -21,7 +29,7 @@ KVER ?= $(shell ls -v /lib/modules 2>/dev/null | while read v; do \
 
 
 .PHONY: all deps module userspace selftests install check check-host \
-	demo lint clean
+	check-debug coverage stress check-all demo lint clean
 
 all: module userspace selftests
 
@@ -45,6 +53,18 @@ check-host: userspace
 
 check: deps
 	@scripts/check $(KVERS)
+
+check-debug: deps
+	@scripts/check-debug $(DEBUG_KVER)
+
+coverage: deps
+	@scripts/coverage
+
+stress: deps
+	@scripts/stress $(STRESS_KVER)
+
+check-all: deps
+	@scripts/check-all
 
 demo: deps
 	@scripts/demo $(KVER)
