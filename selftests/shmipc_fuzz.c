@@ -252,21 +252,12 @@ static bool __attribute__((format(printf, 5, 6)))
 tally(struct fthr *t, enum fop op, long rc, const int *allowed,
       const char *fmt, ...)
 {
-	int err = errno;
-	struct op_count *c = &t->cnt[op];
+	int err = errno, counted = op_count_call(&t->cnt[op], rc, err, allowed);
 	char ctx[180];
 	va_list ap;
 
-	c->calls++;
-	if (rc >= 0) {
-		c->ok++;
-		return true;
-	}
-	if (errno_in(err, allowed)) {
-		if (err < REPORT_ERRNO_SLOTS)
-			c->err[err]++;
-		return false;
-	}
+	if (counted >= 0)
+		return counted;
 	va_start(ap, fmt);
 	vsnprintf(ctx, sizeof(ctx), fmt, ap);
 	va_end(ap);

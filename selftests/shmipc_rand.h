@@ -206,6 +206,26 @@ struct report {
 	struct op_count ops[REPORT_MAX_OPS];
 };
 
+/*
+ * Counts one call that returned @rc with errno @err: 1 when it succeeded,
+ * 0 when it failed with an errno in @allowed, -1 when the failure is a
+ * violation, for the caller to describe.
+ */
+static inline int op_count_call(struct op_count *c, long rc, int err,
+				const int *allowed)
+{
+	c->calls++;
+	if (rc >= 0) {
+		c->ok++;
+		return 1;
+	}
+	if (!errno_in(err, allowed))
+		return -1;
+	if (err < REPORT_ERRNO_SLOTS)
+		c->err[err]++;
+	return 0;
+}
+
 /* Shared, zeroed and touched, so that it no longer moves Shmem later. */
 static inline void *shared_alloc(size_t size)
 {

@@ -335,21 +335,12 @@ static bool __attribute__((format(printf, 5, 6)))
 tally(struct thr *t, enum op op, long rc, const int *allowed,
       const char *fmt, ...)
 {
-	int err = errno;
-	struct op_count *c = &t->cnt[op];
+	int err = errno, counted = op_count_call(&t->cnt[op], rc, err, allowed);
 	char ctx[160];
 	va_list ap;
 
-	c->calls++;
-	if (rc >= 0) {
-		c->ok++;
-		return true;
-	}
-	if (errno_in(err, allowed)) {
-		if (err < REPORT_ERRNO_SLOTS)
-			c->err[err]++;
-		return false;
-	}
+	if (counted >= 0)
+		return counted;
 	va_start(ap, fmt);
 	vsnprintf(ctx, sizeof(ctx), fmt, ap);
 	va_end(ap);
@@ -363,23 +354,19 @@ tally_fail(struct thr *t, enum op op, long rc, const int *allowed,
 	   const char *fmt, ...)
 {
 	int err = errno;
-	struct op_count *c = &t->cnt[op];
 	char ctx[160];
 	va_list ap;
 
-	c->calls++;
 	va_start(ap, fmt);
 	vsnprintf(ctx, sizeof(ctx), fmt, ap);
 	va_end(ap);
 	if (rc >= 0) {
+		t->cnt[op].calls++;
 		violation(t, op, "succeeded but must fail (%s)", ctx);
 		return true;
 	}
-	if (errno_in(err, allowed)) {
-		if (err < REPORT_ERRNO_SLOTS)
-			c->err[err]++;
+	if (op_count_call(&t->cnt[op], rc, err, allowed) == 0)
 		return false;
-	}
 	violation(t, op, "unexpected %s (%s)", errno_name(err), ctx);
 	return false;
 }
