@@ -1553,21 +1553,14 @@ static void usage(const char *prog)
 	exit(2);
 }
 
-/* -x: a reproducer can leave out what does not matter. */
+/* -x: leave out what does not matter for a reproducer, or a known bug. */
 static void exclude_ops(char *list, const char *prog)
 {
-	char *name, *save = NULL;
-	int op;
+	const char *bad = ops_exclude(list, fop_names, F_NR, fop_weights);
 
-	for (name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
-		for (op = 0; op < F_NR; op++)
-			if (!strcmp(name, fop_names[op]))
-				break;
-		if (op == F_NR) {
-			fprintf(stderr, "%s: no operation %s\n", prog, name);
-			usage(prog);
-		}
-		fop_weights[op] = 0;
+	if (bad) {
+		fprintf(stderr, "%s: no operation %s\n", prog, bad);
+		usage(prog);
 	}
 }
 

@@ -226,6 +226,28 @@ static inline int op_count_call(struct op_count *c, long rc, int err,
 	return 0;
 }
 
+/*
+ * -x OP,...: leave the named operations out (weight 0), so that a
+ * reproducer keeps only what matters. Returns NULL, or the first name in
+ * @list that is not one of the @n in @names.
+ */
+static inline const char *ops_exclude(char *list, const char *const *names,
+				      unsigned int n, unsigned int *weights)
+{
+	char *name, *save = NULL;
+	unsigned int op;
+
+	for (name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		for (op = 0; op < n; op++)
+			if (!strcmp(name, names[op]))
+				break;
+		if (op == n)
+			return name;
+		weights[op] = 0;
+	}
+	return NULL;
+}
+
 /* Shared, zeroed and touched, so that it no longer moves Shmem later. */
 static inline void *shared_alloc(size_t size)
 {

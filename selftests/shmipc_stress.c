@@ -1822,18 +1822,11 @@ static void usage(const char *prog)
 /* -x: leave out what does not matter for a reproducer, or a known bug. */
 static void exclude_ops(char *list, const char *prog)
 {
-	char *name, *save = NULL;
-	int op;
+	const char *bad = ops_exclude(list, op_names, OP_CLEANUP, op_weights);
 
-	for (name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
-		for (op = 0; op < OP_CLEANUP; op++)
-			if (!strcmp(name, op_names[op]))
-				break;
-		if (op == OP_CLEANUP) {
-			fprintf(stderr, "%s: no operation %s\n", prog, name);
-			usage(prog);
-		}
-		op_weights[op] = 0;
+	if (bad) {
+		fprintf(stderr, "%s: no operation %s\n", prog, bad);
+		usage(prog);
 	}
 }
 
