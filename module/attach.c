@@ -2,23 +2,21 @@
 /*
  * shmipc: attach and detach, with the semantics of SysV shmat() and shmdt().
  *
- * An attachment is an mmap of the device whose offset names the segment.
- * The mmap handler checks access, then turns the VMA into a mapping of the
- * segment's shmem file (vma_set_file) and lets shmem set it up, so the
- * pages are ordinary shmem pages: swappable, charged to a memory cgroup,
- * counted as shared memory. shmipc's vm_ops sit on top of shmem's to count
- * attachments (open and close run for fork, split, mremap and unmap) and
- * pass faults, fault-around included, straight to shmem.
+ * An attachment is a mapping of a file made for it (mapping.c). shmat()
+ * (SHMIPC_IOC_AT) makes the file and maps it as SysV's shmat() does; a
+ * plain mmap of the device, whose offset names the segment, makes the file
+ * and moves the new VMA onto it. Either way access is checked once, at
+ * attach, against what the attachment asks for, and the file's open mode
+ * keeps a read-only attachment read-only from then on.
  */
-#include <linux/atomic.h>
 #include <linux/err.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
-#include <linux/module.h>
-#include <linux/refcount.h>
+#include <linux/personality.h>
+#include <linux/sched.h>
 #include <linux/sched/mm.h>
-#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <asm/shmparam.h>
@@ -26,171 +24,100 @@
 #include "compat.h"
 #include "internal.h"
 
-/*
- * One attachment: what one shmat() or mmap() of the device made. Its VMAs
- * point to it: one at first, more once it is split (mprotect, munmap of a
- * middle part), copies in a child after fork, a new one after mremap. SysV
- * tells attachments apart by the struct file each shmat() makes; shmdt()
- * unmaps the pieces of the attachment it names and no other, even where
- * another attachment of the same segment lies in its range.
- */
-struct shmipc_att {
-	struct shmipc_seg *seg;
-	const struct vm_operations_struct *shmem_vm_ops;
-	refcount_t vmas;		/* VMAs, in every mm, that point here */
-	u64 serial;			/* never reused: see shmipc_detach() */
-};
-
-static atomic64_t shmipc_att_serial = ATOMIC64_INIT(0);
-
-/* A VMA copied by fork, split or mremap: nattch counts VMAs, as SysV's. */
-static void shmipc_vm_open(struct vm_area_struct *vma)
+/* The segment @id of the caller's namespace, pinned for an attach. */
+static struct shmipc_seg *shmipc_attach_pin(struct file *dev, int id,
+					    umode_t want)
 {
-	struct shmipc_att *att = vma->vm_private_data;
-
-	refcount_inc(&att->vmas);
-	shmipc_seg_attach(att->seg);
-	__module_get(THIS_MODULE);
-}
-
-/*
- * The VMA holds the module: its vm_ops live in module text, and once the
- * VMA maps the shmem file nothing else pins the module for it.
- */
-static void shmipc_vm_close(struct vm_area_struct *vma)
-{
-	struct shmipc_att *att = vma->vm_private_data;
-
-	shmipc_seg_detach(att->seg);
-	if (refcount_dec_and_test(&att->vmas))
-		kfree(att);
-	module_put(THIS_MODULE);
-}
-
-static vm_fault_t shmipc_vm_fault(struct vm_fault *vmf)
-{
-	const struct shmipc_att *att = vmf->vma->vm_private_data;
-
-	return att->shmem_vm_ops->fault(vmf);
-}
-
-/* Fault-around, which SysV shm mappings go without. */
-static vm_fault_t shmipc_vm_map_pages(struct vm_fault *vmf,
-				      pgoff_t start_pgoff, pgoff_t end_pgoff)
-{
-	const struct shmipc_att *att = vmf->vma->vm_private_data;
-
-	if (!att->shmem_vm_ops->map_pages)
-		return 0;
-	return att->shmem_vm_ops->map_pages(vmf, start_pgoff, end_pgoff);
-}
-
-static const struct vm_operations_struct shmipc_vm_ops = {
-	.open = shmipc_vm_open,
-	.close = shmipc_vm_close,
-	.fault = shmipc_vm_fault,
-	.map_pages = shmipc_vm_map_pages,
-};
-
-/* Finds, checks and counts the attachment; returns the segment, held. */
-static struct shmipc_seg *shmipc_mmap_lookup(struct file *file,
-					     struct vm_area_struct *vma)
-{
-	umode_t want = 0444;
 	struct shmipc_seg *seg;
 	struct shmipc_ns *ns;
 
-	if (vma->vm_flags & VM_WRITE)
-		want |= 0222;
-	if (vma->vm_flags & VM_EXEC)
-		want |= 0111;
-
-	ns = shmipc_ns_of_caller(file);
+	ns = shmipc_ns_of_caller(dev);
 	if (IS_ERR(ns))
 		return ERR_CAST(ns);
-	mutex_lock(&ns->lock);
-	seg = shmipc_seg_find(ns, (int)vma->vm_pgoff);
-	if (IS_ERR(seg))
-		goto unlock;
-	if (vma_pages(vma) > shmipc_seg_pages(seg))
-		seg = ERR_PTR(-EINVAL);
-	else if (!shmipc_seg_may(ns, seg, want))
-		seg = ERR_PTR(-EACCES);
-	else
-		shmipc_seg_attach_locked(seg);
-unlock:
-	mutex_unlock(&ns->lock);
+	seg = shmipc_seg_pin(ns, id, want);
 	shmipc_ns_put(ns);
 	return seg;
 }
 
-/* Called with mmap_lock held for writing. */
-int shmipc_mmap(struct file *file, struct vm_area_struct *vma)
+/*
+ * The access a plain mmap of the device asks for. Execute permission is
+ * asked only for a PROT_EXEC that READ_IMPLIES_EXEC did not add, since
+ * shmat() asks it only for SHM_EXEC.
+ */
+static umode_t shmipc_mmap_want(const struct vm_area_struct *vma)
 {
-	struct shmipc_att *att;
+	umode_t want = 0444;
+
+	if (vma->vm_flags & VM_WRITE)
+		want |= 0222;
+	if ((vma->vm_flags & VM_EXEC) &&
+	    !(current->personality & READ_IMPLIES_EXEC))
+		want |= 0111;
+	return want;
+}
+
+/*
+ * A plain mmap of the device: the offset names the segment. The VMA is
+ * moved onto a new attachment file, and mapped from the segment's start.
+ * Called with mmap_lock held for writing.
+ */
+int shmipc_mmap(struct file *dev, struct vm_area_struct *vma)
+{
+	bool rdonly = !(vma->vm_flags & VM_WRITE);
 	struct shmipc_seg *seg;
+	struct file *file;
 	int err;
 
 	/* A segment is shared memory: a private copy is not an attachment. */
 	if (!(vma->vm_flags & VM_MAYSHARE) || vma->vm_pgoff > INT_MAX)
 		return -EINVAL;
-	att = kmalloc(sizeof(*att), GFP_KERNEL_ACCOUNT);
-	if (!att)
-		return -ENOMEM;
-	seg = shmipc_mmap_lookup(file, vma);
-	if (IS_ERR(seg)) {
-		err = PTR_ERR(seg);
-		goto err_att;
+	seg = shmipc_attach_pin(dev, (int)vma->vm_pgoff, shmipc_mmap_want(vma));
+	if (IS_ERR(seg))
+		return PTR_ERR(seg);
+	if (vma_pages(vma) > shmipc_seg_pages(seg)) {
+		err = -EINVAL;
+		goto unpin;
 	}
-
-	/* Read-only stays read-only; and the size is fixed: no mremap growth. */
-	if (!(vma->vm_flags & VM_WRITE))
+	file = shmipc_att_file(seg, rdonly);
+	if (IS_ERR(file)) {
+		err = PTR_ERR(file);
+		goto unpin;
+	}
+	/* As do_mmap() would have made it for a read-only file. */
+	if (rdonly)
 		shmipc_vm_flags_clear(vma, VM_MAYWRITE);
-	shmipc_vm_flags_set(vma, VM_DONTEXPAND);
-
-	vma_set_file(vma, seg->file);
+	vma_set_file(vma, file);
+	fput(file);
 	vma->vm_pgoff = 0;
-	err = shmipc_file_mmap(seg->file, vma);
-	if (err)
-		goto err_detach;
-	att->seg = seg;
-	att->shmem_vm_ops = vma->vm_ops;
-	refcount_set(&att->vmas, 1);
-	att->serial = atomic64_inc_return(&shmipc_att_serial);
-	vma->vm_private_data = att;
-	vma->vm_ops = &shmipc_vm_ops;
-	__module_get(THIS_MODULE);
-	return 0;
-
-err_detach:
-	shmipc_seg_detach(seg);
-err_att:
-	kfree(att);
+	err = shmipc_att_mmap(vma->vm_file, vma);
+unpin:
+	shmipc_seg_unpin(seg);
 	return err;
 }
 
 /*
- * The bytes an attachment of @id maps, in @size. A segment may be larger
- * than any address space (SHM_NORESERVE): vm_mmap() refuses it (ENOMEM).
+ * Where a plain mmap of the device lands: where shmem would put the
+ * segment (aligned for its huge pages). The mmap handler checks the rest.
  */
-static int shmipc_attach_size(struct file *file, int id, unsigned long *size)
+unsigned long shmipc_get_unmapped_area(struct file *dev, unsigned long addr,
+				       unsigned long len, unsigned long pgoff,
+				       unsigned long flags)
 {
 	struct shmipc_seg *seg;
 	struct shmipc_ns *ns;
-	int ret = 0;
 
-	ns = shmipc_ns_of_caller(file);
+	if (pgoff > INT_MAX)
+		return -EINVAL;
+	ns = shmipc_ns_of_caller(dev);
 	if (IS_ERR(ns))
 		return PTR_ERR(ns);
-	mutex_lock(&ns->lock);
-	seg = shmipc_seg_find(ns, id);
-	if (IS_ERR(seg))
-		ret = PTR_ERR(seg);
-	else
-		*size = shmipc_seg_pages(seg) << PAGE_SHIFT;
-	mutex_unlock(&ns->lock);
+	seg = shmipc_seg_lookup(ns, (int)pgoff);
 	shmipc_ns_put(ns);
-	return ret;
+	if (IS_ERR(seg))
+		return PTR_ERR(seg);
+	addr = shmipc_shmem_get_unmapped_area(seg->file, addr, len, 0, flags);
+	shmipc_seg_put(seg);
+	return addr;
 }
 
 /* shmat()'s address rules: returns the mmap flags for @at->addr. */
@@ -212,11 +139,42 @@ static int shmipc_attach_where(struct shmipc_at *at, unsigned long *flags)
 	return 0;
 }
 
-/* SHMIPC_IOC_AT: shmat(), as an mmap of the device on the caller's behalf. */
-long shmipc_ioctl_at(struct file *file, struct shmipc_at __user *uarg)
+/*
+ * Maps the whole of @seg, which the caller has pinned, at @at->addr (0:
+ * anywhere) and sets it and @at->size. Returns 0 or -errno.
+ */
+static int shmipc_attach_map(struct shmipc_seg *seg, struct shmipc_at *at,
+			     unsigned long flags)
 {
-	unsigned long prot = PROT_READ, flags, addr, size;
+	bool rdonly = at->flags & SHMIPC_SHM_RDONLY;
+	unsigned long prot = PROT_READ, addr, size;
+	struct file *file;
+
+	if (!rdonly)
+		prot |= PROT_WRITE;
+	if (at->flags & SHMIPC_SHM_EXEC)
+		prot |= PROT_EXEC;
+	/* A SHM_NORESERVE segment may be larger than any address space. */
+	size = shmipc_seg_pages(seg) << PAGE_SHIFT;
+	file = shmipc_att_file(seg, rdonly);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	addr = vm_mmap(file, at->addr, size, prot, flags, 0);
+	fput(file);
+	if (IS_ERR_VALUE(addr))
+		return addr == -EEXIST ? -EINVAL : (long)addr;
+	at->addr = addr;
+	at->size = size;
+	return 0;
+}
+
+/* SHMIPC_IOC_AT: shmat(), as an mmap of a new attachment file. */
+long shmipc_ioctl_at(struct file *dev, struct shmipc_at __user *uarg)
+{
+	struct shmipc_seg *seg;
 	struct shmipc_at at;
+	unsigned long flags;
+	umode_t want = 0444;
 	int err;
 
 	if (copy_from_user(&at, uarg, sizeof(at)))
@@ -228,110 +186,105 @@ long shmipc_ioctl_at(struct file *file, struct shmipc_at __user *uarg)
 	if (err)
 		return err;
 	if (!(at.flags & SHMIPC_SHM_RDONLY))
-		prot |= PROT_WRITE;
+		want |= 0222;
 	if (at.flags & SHMIPC_SHM_EXEC)
-		prot |= PROT_EXEC;
+		want |= 0111;
 
-	err = shmipc_attach_size(file, at.id, &size);
+	seg = shmipc_attach_pin(dev, at.id, want);
+	if (IS_ERR(seg))
+		return PTR_ERR(seg);
+	err = shmipc_attach_map(seg, &at, flags);
+	shmipc_seg_unpin(seg);
 	if (err)
 		return err;
-	addr = vm_mmap(file, at.addr, size, prot, flags,
-		       (unsigned long)at.id << PAGE_SHIFT);
-	if (IS_ERR_VALUE(addr))
-		return addr == -EEXIST ? -EINVAL : (long)addr;
-
-	at.addr = addr;
-	at.size = size;
 	if (copy_to_user(uarg, &at, sizeof(at))) {
-		vm_munmap(addr, size);
+		vm_munmap(at.addr, at.size);
 		return -EFAULT;
 	}
 	return 0;
 }
 
 /*
- * Is @vma a piece of the attachment that began at @start? Called with
- * mmap_lock held, which keeps @vma, and so its attachment, alive.
+ * Is @vma a piece of an attachment that began at @addr: a VMA of an
+ * attachment file whose offset is its distance from @addr? And, if @file
+ * is given, of that attachment? Called with mmap_lock held.
  */
-static bool shmipc_vma_of(struct vm_area_struct *vma, u64 serial,
-			  unsigned long start)
+static bool shmipc_piece_of(const struct vm_area_struct *vma,
+			    unsigned long addr, const struct file *file)
 {
-	const struct shmipc_att *att = vma->vm_private_data;
-
-	return vma->vm_ops == &shmipc_vm_ops && att->serial == serial &&
-	       vma->vm_pgoff == (vma->vm_start - start) >> PAGE_SHIFT;
+	if (!shmipc_vma_seg(vma) || (file && vma->vm_file != file))
+		return false;
+	return (vma->vm_start - addr) >> PAGE_SHIFT == vma->vm_pgoff;
 }
 
 /*
- * The next piece, at or above @from and below @end, of the attachment
- * @serial at @start: after partial munmaps it may be several VMAs. Sets
- * [*from, *to), empty at @end when no piece is left.
+ * The first piece at or above @addr, of any attachment (@file NULL) or of
+ * the one whose file is @file, ending at most @limit bytes above @addr.
+ * Sets [*start, *end) and, for @file NULL, takes a reference on the
+ * piece's file in *found and sets *size to its segment's size in bytes.
+ * Returns 0, -ENOENT when there is none, or -EINTR.
  */
-static int shmipc_next_piece(struct mm_struct *mm, u64 serial,
-			     unsigned long start, unsigned long end,
-			     unsigned long *from, unsigned long *to)
-{
-	struct vm_area_struct *vma;
-
-	if (mmap_read_lock_killable(mm))
-		return -EINTR;
-	for (vma = find_vma(mm, *from); vma && vma->vm_start < end;
-	     vma = find_vma(mm, vma->vm_end)) {
-		if (shmipc_vma_of(vma, serial, start))
-			break;
-	}
-	if (vma && vma->vm_start < end) {
-		*from = vma->vm_start;
-		*to = min(vma->vm_end, end);
-	} else {
-		*from = end;
-		*to = end;
-	}
-	mmap_read_unlock(mm);
-	return 0;
-}
-
-/*
- * shmdt(): @start must be where an attachment begins; every piece of that
- * attachment is unmapped. vm_munmap() takes mmap_lock itself, so the lock
- * is dropped between pieces: the attachment is then known by its serial
- * number alone, which no later attachment can have, and its memory is
- * read only under the lock, from a VMA that holds it.
- */
-static long shmipc_detach(unsigned long start)
+static int shmipc_next_piece(unsigned long addr, unsigned long from,
+			     unsigned long limit, const struct file *file,
+			     struct file **found, unsigned long *size,
+			     unsigned long *start, unsigned long *end)
 {
 	struct mm_struct *mm = current->mm;
-	const struct shmipc_att *att;
 	struct vm_area_struct *vma;
-	unsigned long from, to, end;
-	u64 serial;
-	int err;
+	int ret = -ENOENT;
 
-	if (offset_in_page(start))
-		return -EINVAL;
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
-	vma = vma_lookup(mm, start);
-	att = vma && vma->vm_ops == &shmipc_vm_ops ? vma->vm_private_data : NULL;
-	if (!att || vma->vm_start != start || vma->vm_pgoff) {
-		mmap_read_unlock(mm);
-		return -EINVAL;
-	}
-	serial = att->serial;
-	end = start + (shmipc_seg_pages(att->seg) << PAGE_SHIFT);
-	mmap_read_unlock(mm);
-
-	for (from = start; from < end; from = to) {
-		err = shmipc_next_piece(mm, serial, start, end, &from, &to);
-		if (err)
-			return err;
-		if (from < to) {
-			err = vm_munmap(from, to - from);
-			if (err)
-				return err;
+	for (vma = find_vma(mm, from); vma; vma = find_vma(mm, vma->vm_end)) {
+		if (vma->vm_end - addr > limit)
+			break;
+		if (!shmipc_piece_of(vma, addr, file))
+			continue;
+		if (!file) {
+			*found = get_file(vma->vm_file);
+			*size = shmipc_seg_pages(shmipc_vma_seg(vma)) <<
+				PAGE_SHIFT;
 		}
+		*start = vma->vm_start;
+		*end = vma->vm_end;
+		ret = 0;
+		break;
 	}
-	return 0;
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+/*
+ * shmdt(), as SysV's: the first piece of an attachment found at or above
+ * @addr (after munmaps and mprotects an attachment may be in pieces, each
+ * at its own offset from the start) gives the attachment and its size;
+ * that piece and every other piece of the same attachment that ends
+ * within that size above @addr are unmapped. Attachments are told apart
+ * by their files, which no other attachment shares; the reference held on
+ * it keeps the file unique while mmap_lock is dropped between pieces
+ * (vm_munmap() takes it itself).
+ */
+static long shmipc_detach(unsigned long addr)
+{
+	unsigned long start, end, size;
+	struct file *file;
+	int err;
+
+	if (offset_in_page(addr))
+		return -EINVAL;
+	err = shmipc_next_piece(addr, addr, ULONG_MAX, NULL, &file, &size,
+				&start, &end);
+	if (err)
+		return err == -ENOENT ? -EINVAL : err;
+	do {
+		err = vm_munmap(start, end - start);
+		if (err)
+			break;
+		err = shmipc_next_piece(addr, end, size, file, NULL, NULL,
+					&start, &end);
+	} while (!err);
+	fput(file);
+	return err == -ENOENT ? 0 : err;
 }
 
 /* SHMIPC_IOC_DT */

@@ -140,6 +140,7 @@ static const struct file_operations shmipc_fops = {
 	.unlocked_ioctl = shmipc_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = shmipc_mmap,
+	.get_unmapped_area = shmipc_get_unmapped_area,
 };
 
 static struct miscdevice shmipc_misc = {

@@ -10,10 +10,14 @@
  *                     the opener's namespace) and by callers for the length
  *                     of one operation.
  *  struct shmipc_seg  one segment. Held by its namespace's id table until it
- *                     is destroyed, by every VMA that maps it and by callers
- *                     for the length of one operation.
- *  struct shmipc_att  one attachment (attach.c). Held by each of its VMAs,
- *                     which are counted in shmipc_seg.nattch one by one.
+ *                     is destroyed, by each attachment's file (mapping.c)
+ *                     and by callers for the length of one operation.
+ *  attachment file    one per attachment, as each SysV shmat() makes one:
+ *                     a struct file of shmipc's own on the segment's shmem
+ *                     inode. Held by every VMA that maps it; it holds the
+ *                     segment and the module. shmipc_seg.nattch counts the
+ *                     VMAs of all of them, plus pins: a shmat() in progress
+ *                     holds the segment's nattch up, as SysV's does.
  *
  * Locking: shmipc_ns.lock (a mutex) protects the namespace's tables and the
  * state of every segment in it. It is taken inside mmap_lock (mmap and the
@@ -94,10 +98,14 @@ void shmipc_ns_put(struct shmipc_ns *ns);
 int shmipc_seg_get(struct shmipc_ns *ns, const struct shmipc_get *args);
 int shmipc_seg_ctl(struct shmipc_ns *ns, struct shmipc_ctl *args);
 struct shmipc_seg *shmipc_seg_find(struct shmipc_ns *ns, int id);
+struct shmipc_seg *shmipc_seg_lookup(struct shmipc_ns *ns, int id);
 bool shmipc_seg_may(struct shmipc_ns *ns, struct shmipc_seg *seg,
 		    umode_t want);
-void shmipc_seg_attach_locked(struct shmipc_seg *seg);
-void shmipc_seg_attach(struct shmipc_seg *seg);
+struct shmipc_seg *shmipc_seg_hold(struct shmipc_seg *seg);
+void shmipc_seg_put(struct shmipc_seg *seg);
+struct shmipc_seg *shmipc_seg_pin(struct shmipc_ns *ns, int id, umode_t want);
+void shmipc_seg_unpin(struct shmipc_seg *seg);
+int shmipc_seg_attach(struct shmipc_seg *seg);
 void shmipc_seg_detach(struct shmipc_seg *seg);
 void shmipc_ns_clear(struct shmipc_ns *ns);
 
@@ -106,9 +114,17 @@ static inline unsigned long shmipc_seg_pages(const struct shmipc_seg *seg)
 	return DIV_ROUND_UP(seg->size, PAGE_SIZE);
 }
 
+/* mapping.c */
+struct file *shmipc_att_file(struct shmipc_seg *seg, bool rdonly);
+int shmipc_att_mmap(struct file *file, struct vm_area_struct *vma);
+struct shmipc_seg *shmipc_vma_seg(const struct vm_area_struct *vma);
+
 /* attach.c */
-int shmipc_mmap(struct file *file, struct vm_area_struct *vma);
-long shmipc_ioctl_at(struct file *file, struct shmipc_at __user *uarg);
+int shmipc_mmap(struct file *dev, struct vm_area_struct *vma);
+unsigned long shmipc_get_unmapped_area(struct file *dev, unsigned long addr,
+				       unsigned long len, unsigned long pgoff,
+				       unsigned long flags);
+long shmipc_ioctl_at(struct file *dev, struct shmipc_at __user *uarg);
 long shmipc_ioctl_dt(struct shmipc_dt __user *uarg);
 
 #endif /* _SHMIPC_INTERNAL_H */

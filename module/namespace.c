@@ -169,7 +169,7 @@ static void shmipc_reap_fn(struct work_struct *work)
 }
 
 /*
- * Module unload: no device file is open and no segment is mapped (each
+ * Module unload: no device file and no attachment file is open (each
  * holds a module reference), so every segment goes now.
  */
 void shmipc_ns_exit(void)

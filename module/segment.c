@@ -40,7 +40,14 @@ static void shmipc_seg_release(struct kref *ref)
 	shmipc_ns_put(ns);
 }
 
-static void shmipc_seg_put(struct shmipc_seg *seg)
+/* Another reference on @seg, for a caller that holds one. */
+struct shmipc_seg *shmipc_seg_hold(struct shmipc_seg *seg)
+{
+	kref_get(&seg->ref);
+	return seg;
+}
+
+void shmipc_seg_put(struct shmipc_seg *seg)
 {
 	kref_put(&seg->ref, shmipc_seg_release);
 }
@@ -129,40 +136,96 @@ static void shmipc_seg_remove(struct shmipc_seg *seg)
 		shmipc_seg_destroy(seg);
 }
 
-/* A new mapping of @seg. Called with ns->lock held. */
-void shmipc_seg_attach_locked(struct shmipc_seg *seg)
+/*
+ * Drops one of @seg's attachments or pins; the last one destroys a removed
+ * segment. The caller holds another reference on @seg (a VMA's file, a
+ * pin's), so the segment outlives the lock it is destroyed under.
+ */
+static void shmipc_seg_drop_locked(struct shmipc_seg *seg)
 {
 	lockdep_assert_held(&seg->ns->lock);
-	kref_get(&seg->ref);
-	seg->nattch++;
-	seg->atime = ktime_get_real_seconds();
-	shmipc_seg_set_lpid(seg);
+	seg->nattch--;
+	if (!seg->nattch && (seg->mode & SHMIPC_SHM_DEST))
+		shmipc_seg_destroy(seg);
 }
 
-/* A mapping copied by fork, split or mremap. */
-void shmipc_seg_attach(struct shmipc_seg *seg)
+/* The segment @id, held by a reference, or an ERR_PTR. */
+struct shmipc_seg *shmipc_seg_lookup(struct shmipc_ns *ns, int id)
 {
-	mutex_lock(&seg->ns->lock);
-	shmipc_seg_attach_locked(seg);
-	mutex_unlock(&seg->ns->lock);
+	struct shmipc_seg *seg;
+
+	mutex_lock(&ns->lock);
+	seg = shmipc_seg_find(ns, id);
+	if (!IS_ERR(seg))
+		shmipc_seg_hold(seg);
+	mutex_unlock(&ns->lock);
+	return seg;
 }
 
 /*
- * A mapping of @seg went away; it may run in any task's context (the last
+ * shmat()'s lookup: the segment @id, if the caller may access it for @want
+ * (0444, 0222, 0111 bits), pinned while it is being mapped: a reference,
+ * and one on nattch so that an IPC_RMID meanwhile cannot destroy it, as
+ * SysV's shmat() does. A pin changes neither atime nor lpid.
+ */
+struct shmipc_seg *shmipc_seg_pin(struct shmipc_ns *ns, int id, umode_t want)
+{
+	struct shmipc_seg *seg;
+
+	mutex_lock(&ns->lock);
+	seg = shmipc_seg_find(ns, id);
+	if (IS_ERR(seg))
+		goto unlock;
+	if (!shmipc_seg_may(ns, seg, want)) {
+		seg = ERR_PTR(-EACCES);
+		goto unlock;
+	}
+	shmipc_seg_hold(seg);
+	seg->nattch++;
+unlock:
+	mutex_unlock(&ns->lock);
+	return seg;
+}
+
+void shmipc_seg_unpin(struct shmipc_seg *seg)
+{
+	mutex_lock(&seg->ns->lock);
+	shmipc_seg_drop_locked(seg);
+	mutex_unlock(&seg->ns->lock);
+	shmipc_seg_put(seg);
+}
+
+/*
+ * A new VMA of @seg. Only a segment that an attachment or a pin holds may
+ * gain one (-EIDRM otherwise): at the last detach a removed one is gone.
+ */
+int shmipc_seg_attach(struct shmipc_seg *seg)
+{
+	int ret = -EIDRM;
+
+	mutex_lock(&seg->ns->lock);
+	if (seg->nattch) {
+		seg->nattch++;
+		seg->atime = ktime_get_real_seconds();
+		shmipc_seg_set_lpid(seg);
+		ret = 0;
+	}
+	mutex_unlock(&seg->ns->lock);
+	return ret;
+}
+
+/*
+ * A VMA of @seg went away; it may run in any task's context (the last
  * mmput), so everything comes from @seg, nothing from current's namespace.
+ * The VMA's file holds the segment.
  */
 void shmipc_seg_detach(struct shmipc_seg *seg)
 {
-	struct shmipc_ns *ns = seg->ns;
-
-	mutex_lock(&ns->lock);
-	seg->nattch--;
+	mutex_lock(&seg->ns->lock);
 	seg->dtime = ktime_get_real_seconds();
 	shmipc_seg_set_lpid(seg);
-	if (!seg->nattch && (seg->mode & SHMIPC_SHM_DEST))
-		shmipc_seg_destroy(seg);
-	mutex_unlock(&ns->lock);
-	shmipc_seg_put(seg);
+	shmipc_seg_drop_locked(seg);
+	mutex_unlock(&seg->ns->lock);
 }
 
 /* shmget() on an existing key, in the order SysV checks. */
@@ -343,7 +406,7 @@ static int shmipc_seg_set(struct shmipc_ns *ns, const struct shmipc_ctl *args)
 	struct shmipc_seg *seg;
 	int ret = 0;
 
-	if (memchr_inv(ds->reserved, 0, sizeof(ds->reserved)))
+	if (ds->perm.pad || memchr_inv(ds->reserved, 0, sizeof(ds->reserved)))
 		return -EINVAL;
 	mutex_lock(&ns->lock);
 	seg = shmipc_seg_find(ns, args->id);

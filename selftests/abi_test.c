@@ -104,7 +104,7 @@ static long nattch_raw(int fd, int id)
 	return raw_stat(fd, id, &ds) < 0 ? -1 : (long)ds.nattch;
 }
 
-TEST_F(abi, version_reports_abi_1_and_its_features)
+TEST_F(abi, version_reports_abi_2_and_its_features)
 {
 	const __u64 all = SHMIPC_FEATURE_GET | SHMIPC_FEATURE_CTL |
 			  SHMIPC_FEATURE_AT | SHMIPC_FEATURE_DT;
@@ -112,6 +112,8 @@ TEST_F(abi, version_reports_abi_1_and_its_features)
 
 	memset(&v, 0xa5, sizeof(v));
 	ASSERT_EQ(0, ioctl(self->fd, SHMIPC_IOC_VERSION, &v));
+	/* 2: the ioctl magic moved off 0xB7, which others have. */
+	EXPECT_EQ(2U, v.abi_version);
 	EXPECT_EQ((__u32)SHMIPC_ABI_VERSION, v.abi_version);
 	EXPECT_EQ(0U, v.pad);
 	EXPECT_EQ(all, v.features & all);
@@ -359,6 +361,31 @@ TEST_F(abi, set_with_nonzero_ds_reserved_is_einval)
 	}
 	ASSERT_EQ(0, raw_stat(self->fd, id, &ds));
 	EXPECT_EQ(0600U, ds.perm.mode);
+}
+
+TEST_F(abi, set_with_nonzero_perm_pad_is_einval)
+{
+	struct shmipc_ds ds;
+	int id = new_seg(self, self->page);
+
+	ASSERT_LE(0, id);
+	ASSERT_EQ(0, raw_stat(self->fd, id, &ds));
+	ds.perm.mode = 0644;
+	ds.perm.pad = 1;
+	EXPECT_ERRNO(EINVAL, raw_ctl(self->fd, id, SHMIPC_IPC_SET, &ds));
+	ASSERT_EQ(0, raw_stat(self->fd, id, &ds));
+	EXPECT_EQ(0600U, ds.perm.mode);
+}
+
+TEST_F(abi, abi_1_magic_is_enotty)
+{
+	/* ABI 1 used 0xB7, which remoteproc and nsfs have: no longer ours. */
+	struct shmipc_get g = { .key = IPC_PRIVATE, .flags = IPC_CREAT | 0600,
+				.size = 4096 };
+
+	EXPECT_EQ(0xBE, _IOC_TYPE(SHMIPC_IOC_GET));
+	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IOW(0xB7, 0x01,
+						  struct shmipc_get), &g));
 }
 
 TEST_F(abi, stat_zeroes_every_reserved_field_and_pad)

@@ -560,21 +560,6 @@ TEST_F(attach, segment_larger_than_the_address_space_is_enomem)
 	EXPECT_EQ(0, shmipc_ctl(id, IPC_RMID, NULL));
 }
 
-TEST_F(attach, mremap_cannot_grow_an_attachment)
-{
-	char *p;
-	int id = new_seg(self, 1);
-
-	ASSERT_LE(0, id);
-	p = shmipc_at(id, NULL, 0);
-	ASSERT_NE((void *)-1, p);
-	EXPECT_EQ(MAP_FAILED, mremap(p, self->page, 2 * self->page,
-				     MREMAP_MAYMOVE));
-	EXPECT_EQ(MAP_FAILED, mremap(p, self->page, 2 * self->page, 0));
-	EXPECT_EQ(1L, nattch_of(id));
-	EXPECT_EQ(0, shmipc_dt(p));
-}
-
 TEST_F(attach, mremap_move_keeps_one_attachment)
 {
 	char *p, *to, *moved;

@@ -20,7 +20,7 @@
 #include <linux/ioctl.h>
 
 #define SHMIPC_DEVICE		"/dev/shmipc"
-#define SHMIPC_ABI_VERSION	1
+#define SHMIPC_ABI_VERSION	2
 
 /* Segment flags (SHMIPC_IOC_GET.flags): the low nine bits are the mode. */
 #define SHMIPC_MODE_MASK	00777
@@ -121,7 +121,8 @@ struct shmipc_info {
 /*
  * SHMIPC_IOC_CTL: shmctl(id, cmd, buf). IPC_STAT fills u.ds; IPC_SET reads
  * u.ds.perm.uid, .gid and the nine bits of .mode and ignores the other
- * fields but u.ds.reserved, which must be zero. The ioctl returns 0.
+ * fields but u.ds.perm.pad and u.ds.reserved, which must be zero. The
+ * ioctl returns 0.
  */
 struct shmipc_ctl {
 	__s32 id;		/* in */
@@ -155,13 +156,21 @@ struct shmipc_dt {
  * Attaching by a plain mmap of the device is the operation SHMIPC_IOC_AT
  * performs for the caller: mmap(addr, length, prot, MAP_SHARED, fd,
  * SHMIPC_MMAP_OFFSET(id, page_size)) with 0 < length <= the segment's size
- * rounded up to pages. Without PROT_WRITE the attachment is read-only for
- * good: mprotect cannot make it writable. MAP_PRIVATE is refused (EINVAL).
+ * rounded up to pages. PROT_WRITE asks the segment's write permission and
+ * PROT_EXEC its execute permission (not when READ_IMPLIES_EXEC only
+ * implies it). Without PROT_WRITE the attachment is read-only for good:
+ * no mprotect or remap_file_pages can make it writable. MAP_PRIVATE is
+ * refused (EINVAL). The attachment is then what SHMIPC_IOC_AT makes: the
+ * mapping of a file whose offset 0 is the segment's first byte.
  */
 #define SHMIPC_MMAP_OFFSET(id, page_size) \
 	((__u64)(__u32)(id) * (__u64)(page_size))
 
-#define SHMIPC_IOC_MAGIC	0xB7
+/*
+ * 0xBE is free in Documentation/userspace-api/ioctl/ioctl-number.rst.
+ * ABI version 1 used 0xB7, which remoteproc and nsfs have.
+ */
+#define SHMIPC_IOC_MAGIC	0xBE
 #define SHMIPC_IOC_VERSION	_IOR(SHMIPC_IOC_MAGIC, 0x00, struct shmipc_version)
 #define SHMIPC_IOC_GET		_IOW(SHMIPC_IOC_MAGIC, 0x01, struct shmipc_get)
 #define SHMIPC_IOC_CTL		_IOWR(SHMIPC_IOC_MAGIC, 0x02, struct shmipc_ctl)
