@@ -115,7 +115,7 @@ unsigned long shmipc_get_unmapped_area(struct file *dev, unsigned long addr,
 	shmipc_ns_put(ns);
 	if (IS_ERR(seg))
 		return PTR_ERR(seg);
-	addr = shmipc_shmem_get_unmapped_area(seg->file, addr, len, 0, flags);
+	addr = shmipc_seg_unmapped_area(seg, addr, len, 0, flags);
 	shmipc_seg_put(seg);
 	return addr;
 }

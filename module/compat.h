@@ -53,26 +53,6 @@ static inline int shmipc_file_mmap(struct file *file,
 #endif
 }
 
-/*
- * Where shmem places a mapping of @shm (aligned for huge pages). shmem has
- * its own get_unmapped_area wherever there is an MMU; the fallback is the
- * mm's default placement, which moved behind a function in 6.10.
- */
-static inline unsigned long
-shmipc_shmem_get_unmapped_area(struct file *shm, unsigned long addr,
-			       unsigned long len, unsigned long pgoff,
-			       unsigned long flags)
-{
-	if (shm->f_op->get_unmapped_area)
-		return shm->f_op->get_unmapped_area(shm, addr, len, pgoff,
-						    flags);
-#if SHMIPC_KERNEL_AT_LEAST(6, 10)
-	return mm_get_unmapped_area(current->mm, shm, addr, len, pgoff, flags);
-#else
-	return current->mm->get_unmapped_area(shm, addr, len, pgoff, flags);
-#endif
-}
-
 /* vm_operations_struct.get_policy gained an interleave index in 6.7. */
 #if SHMIPC_KERNEL_AT_LEAST(6, 7)
 #define SHMIPC_GET_POLICY_PARAMS \

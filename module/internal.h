@@ -118,6 +118,9 @@ static inline unsigned long shmipc_seg_pages(const struct shmipc_seg *seg)
 struct file *shmipc_att_file(struct shmipc_seg *seg, bool rdonly);
 int shmipc_att_mmap(struct file *file, struct vm_area_struct *vma);
 struct shmipc_seg *shmipc_vma_seg(const struct vm_area_struct *vma);
+unsigned long shmipc_seg_unmapped_area(struct shmipc_seg *seg,
+				       unsigned long addr, unsigned long len,
+				       unsigned long pgoff, unsigned long flags);
 
 /* attach.c */
 int shmipc_mmap(struct file *dev, struct vm_area_struct *vma);

@@ -161,15 +161,27 @@ static int shmipc_att_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* Where the segment would be placed: aligned for huge pages by shmem. */
+/*
+ * Where shmem would place a mapping of @seg at @pgoff: aligned for its huge
+ * pages. shmem has a get_unmapped_area on every kernel with an MMU.
+ */
+unsigned long shmipc_seg_unmapped_area(struct shmipc_seg *seg,
+				       unsigned long addr, unsigned long len,
+				       unsigned long pgoff, unsigned long flags)
+{
+	struct file *shm = seg->file;
+
+	return shm->f_op->get_unmapped_area(shm, addr, len, pgoff, flags);
+}
+
 static unsigned long shmipc_att_get_unmapped_area(struct file *file,
 						  unsigned long addr,
 						  unsigned long len,
 						  unsigned long pgoff,
 						  unsigned long flags)
 {
-	return shmipc_shmem_get_unmapped_area(shmipc_att_seg(file)->file, addr,
-					      len, pgoff, flags);
+	return shmipc_seg_unmapped_area(shmipc_att_seg(file), addr, len, pgoff,
+					flags);
 }
 
 /* msync(MS_SYNC) of an attachment. */

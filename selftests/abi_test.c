@@ -383,7 +383,7 @@ TEST_F(abi, abi_1_magic_is_enotty)
 	struct shmipc_get g = { .key = IPC_PRIVATE, .flags = IPC_CREAT | 0600,
 				.size = 4096 };
 
-	EXPECT_EQ(0xBE, _IOC_TYPE(SHMIPC_IOC_GET));
+	EXPECT_EQ(0xBE, (int)_IOC_TYPE(SHMIPC_IOC_GET));
 	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IOW(0xB7, 0x01,
 						  struct shmipc_get), &g));
 }

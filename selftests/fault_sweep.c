@@ -766,6 +766,61 @@ static int verify_mremap(struct step *s, long ret)
 	return verify_split(s, ret, 1);
 }
 
+/*
+ * remap_file_pages() on an attachment maps its file again: the new VMA is
+ * counted (shmipc_att_mmap), the page it replaces is not any more.
+ */
+static long call_remap(struct step *s)
+{
+	return remap_file_pages(s->addr, w.page, 0, 1, 0);
+}
+
+static int verify_remap(struct step *s, long ret)
+{
+	return verify_split(s, ret, 2);
+}
+
+/* mremap growing an attachment, moving it if need be. */
+static long call_mremap_grow(struct step *s)
+{
+	void *p = mremap(s->addr, w.seg_len, w.seg_len + w.page,
+			 MREMAP_MAYMOVE);
+
+	if (p == MAP_FAILED)
+		return -1;
+	s->addr = p;
+	return 0;
+}
+
+static int verify_mremap_grow(struct step *s, long ret)
+{
+	if (ret < 0)
+		return verify_unchanged(s);
+	munmap(s->addr + w.seg_len, w.page);	/* clean_seg unmaps the rest */
+	return verify_split(s, ret, 1);
+}
+
+/* shmdt() of an attachment whose first page was unmapped. */
+static int prep_headless(struct step *s)
+{
+	if (prep_attached(s) || munmap(s->addr, w.page) ||
+	    raw_stat(w.fd, s->id, &s->ds))
+		return -1;
+	snap_maps();
+	return 0;
+}
+
+static int verify_headless(struct step *s, long ret)
+{
+	if (ret < 0)
+		return verify_unchanged(s);
+	if (nattch(s->id) != 0 || count_vmas())
+		BAD("detached: nattch %ld, %ld mappings left\n", nattch(s->id),
+		    count_vmas());
+	s->addr = NULL;
+	return 0;
+}
+
 /* fork of a process holding a split attachment and a plain one */
 static int prep_fork(struct step *s)
 {
@@ -1016,7 +1071,13 @@ static const struct op ops[] = {
 	      verify_mprotect),
 	PLAIN("split_munmap", enomem, prep_attached_snap, call_munmap_head,
 	      verify_munmap_head),
+	PLAIN("detach_ioctl_headless", at_errs, prep_headless, call_dt,
+	      verify_headless),
 	PLAIN("mremap_move", enomem, prep_mremap, call_mremap, verify_mremap),
+	PLAIN("mremap_grow", enomem, prep_attached_snap, call_mremap_grow,
+	      verify_mremap_grow),
+	PLAIN("remap_file_pages", enomem, prep_attached_snap, call_remap,
+	      verify_remap),
 	PLAIN("fork_attached", enomem, prep_fork, call_fork, verify_fork),
 	PLAIN("version", efault, prep_none, call_version, verify_none),
 	NS("ns_first_open", 0, get_errs, NS_OPEN),
