@@ -53,14 +53,34 @@ static inline int shmipc_file_mmap(struct file *file,
 #endif
 }
 
-/* vm_operations_struct.get_policy gained an interleave index in 6.7. */
+#ifdef CONFIG_NUMA
+/*
+ * An attachment's get_policy (mapping.c): the segment's policy, from
+ * shmem's vm_ops, which the VMA keeps in vm_private_data. The hook gained
+ * an interleave index in 6.7.
+ */
 #if SHMIPC_KERNEL_AT_LEAST(6, 7)
-#define SHMIPC_GET_POLICY_PARAMS \
-	struct vm_area_struct *vma, unsigned long addr, pgoff_t *ilx
-#define SHMIPC_GET_POLICY_ARGS	vma, addr, ilx
+static inline struct mempolicy *
+shmipc_vm_get_policy(struct vm_area_struct *vma, unsigned long addr,
+		     pgoff_t *ilx)
+{
+	const struct vm_operations_struct *ops = vma->vm_private_data;
+
+	if (!ops->get_policy)
+		return vma->vm_policy;
+	return ops->get_policy(vma, addr, ilx);
+}
 #else
-#define SHMIPC_GET_POLICY_PARAMS struct vm_area_struct *vma, unsigned long addr
-#define SHMIPC_GET_POLICY_ARGS	vma, addr
+static inline struct mempolicy *
+shmipc_vm_get_policy(struct vm_area_struct *vma, unsigned long addr)
+{
+	const struct vm_operations_struct *ops = vma->vm_private_data;
+
+	if (!ops->get_policy)
+		return vma->vm_policy;
+	return ops->get_policy(vma, addr);
+}
+#endif
 #endif
 
 /*

@@ -94,14 +94,7 @@ static int shmipc_vm_set_policy(struct vm_area_struct *vma,
 	return ops->set_policy ? ops->set_policy(vma, pol) : 0;
 }
 
-static struct mempolicy *shmipc_vm_get_policy(SHMIPC_GET_POLICY_PARAMS)
-{
-	const struct vm_operations_struct *ops = shmipc_shmem_vm_ops(vma);
-
-	if (!ops->get_policy)
-		return vma->vm_policy;
-	return ops->get_policy(SHMIPC_GET_POLICY_ARGS);
-}
+/* shmipc_vm_get_policy() is in compat.h: its signature varies. */
 #endif
 
 static const struct vm_operations_struct shmipc_vm_ops = {
