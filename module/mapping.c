@@ -121,8 +121,9 @@ struct shmipc_seg *shmipc_vma_seg(const struct vm_area_struct *vma)
 /*
  * An mmap of an attachment's file: the first, by SHMIPC_IOC_AT or a plain
  * mmap of the device, or a later one by remap_file_pages() on an existing
- * attachment. shmem sets the VMA up (its checks, flags and vm_ops), then
- * our vm_ops stand in front of its. Called with mmap_lock held for writing.
+ * attachment, which may have closed the attachment's last VMA just before.
+ * shmem sets the VMA up (its checks, flags and vm_ops), then our vm_ops
+ * stand in front of its. Called with mmap_lock held for writing.
  */
 int shmipc_att_mmap(struct file *file, struct vm_area_struct *vma)
 {

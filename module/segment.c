@@ -195,16 +195,25 @@ void shmipc_seg_unpin(struct shmipc_seg *seg)
 	shmipc_seg_put(seg);
 }
 
+/* Is @seg still in its namespace's id table? Called with ns->lock held. */
+static bool shmipc_seg_alive(struct shmipc_seg *seg)
+{
+	lockdep_assert_held(&seg->ns->lock);
+	return xa_load(&seg->ns->ids, seg->id & SHMIPC_IDX_MAX) == seg;
+}
+
 /*
- * A new VMA of @seg. Only a segment that an attachment or a pin holds may
- * gain one (-EIDRM otherwise): at the last detach a removed one is gone.
+ * A new VMA of @seg, unless it has been destroyed (-EINVAL, as SysV's
+ * shm_mmap() gives): a MAP_FIXED mmap of an attachment's file, as
+ * remap_file_pages() makes, closes the VMAs it replaces first, and the
+ * last close of a removed segment destroys it.
  */
 int shmipc_seg_attach(struct shmipc_seg *seg)
 {
-	int ret = -EIDRM;
+	int ret = -EINVAL;
 
 	mutex_lock(&seg->ns->lock);
-	if (seg->nattch) {
+	if (shmipc_seg_alive(seg)) {
 		seg->nattch++;
 		seg->atime = ktime_get_real_seconds();
 		shmipc_seg_set_lpid(seg);
