@@ -847,6 +847,7 @@ static void op_dt(struct fthr *t)
 	struct shmipc_dt *d = (void *)own_slot(t, sizeof(*d), rnd_chance(&t->rnd, 20));
 	struct shmipc_dt copy = { 0 };
 	unsigned int r = (unsigned int)rnd_below(&t->rnd, 100);
+	uint64_t end = 0;	/* must_ok: where the attachment ends */
 	int i = -1, j, c;
 	bool must_ok = false, not_att = false;
 
@@ -856,16 +857,19 @@ static void op_dt(struct fthr *t)
 		must_ok = t->maps[i].outside && t->maps[i].dt_ok && !t->maps[i].grown;
 	} else if (r < 65 && t->nmaps &&
 		   t->maps[i = (int)rnd_below(&t->rnd, (uint64_t)t->nmaps)].len > pg) {
-		/* Inside one of ours: never the start of someone else's. */
+		/*
+		 * Inside one of ours. As SysV's, shmdt() then detaches the
+		 * first piece above whose offset is its distance from the
+		 * address, if there is one: success is no violation.
+		 */
 		copy.addr = (uint64_t)(uintptr_t)t->maps[i].addr + pg;
-		not_att = t->maps[i].outside;
 		i = -1;
 	} else if (r < 80) {
 		i = -1;
 		copy.addr = (uint64_t)(uintptr_t)scratch_addr(t);
 	} else {
 		copy.addr = (uint64_t)(uintptr_t)hostile_ptr(t, 8);
-		not_att = true;
+		not_att = copy.addr >= (1ULL << 47);
 	}
 	rnd_reserved(t, copy.reserved, 2);
 	memcpy(d, &copy, sizeof(copy));
@@ -896,23 +900,32 @@ static void op_dt(struct fthr *t)
 		}
 		return;
 	}
+	if (must_ok)
+		end = copy.addr + t->maps[i].len;
 	for (j = t->nmaps - 1; j >= 0; j--)
 		if ((uint64_t)(uintptr_t)t->maps[j].addr == copy.addr)
 			map_drop(t, j);
 	/*
-	 * One attachment went; our other maps placed by the kernel are ours
-	 * alone and must still be there. One that is not was taken by the
-	 * detach: say so, and forget it rather than unmap its range later.
+	 * One attachment went. SysV's shmdt() takes, from where one of ours
+	 * starts, that one's pieces up to its size above and nothing else: our
+	 * other maps there, placed by the kernel, are ours alone and must
+	 * still be there. One that is not was taken by the detach: say so, and
+	 * forget it rather than unmap its range later. Any other map that went
+	 * was taken by a shmdt() of another address, which detaches the first
+	 * piece of any attachment above it whose offset is its distance from
+	 * that address (another thread's too): forget it.
 	 */
 	for (j = t->nmaps - 1; j >= 0; j--) {
+		uint64_t at = (uint64_t)(uintptr_t)t->maps[j].addr;
 		unsigned char v;
 
 		if (!t->maps[j].outside || t->maps[j].grown ||
 		    mincore(t->maps[j].addr, pg, &v) == 0)
 			continue;
-		violation(t, F_DT, "shmdt(%#llx) also detached map %p+%zu (id %d, prot %#x)",
-			  (unsigned long long)copy.addr, (void *)t->maps[j].addr,
-			  t->maps[j].len, t->maps[j].id, t->maps[j].prot);
+		if (at >= copy.addr && at < end)
+			violation(t, F_DT, "shmdt(%#llx) also detached map %p+%zu (id %d, prot %#x)",
+				  (unsigned long long)copy.addr, (void *)t->maps[j].addr,
+				  t->maps[j].len, t->maps[j].id, t->maps[j].prot);
 		map_drop(t, j);
 	}
 }
@@ -1286,9 +1299,6 @@ static void op_mremap(struct fthr *t)
 		}
 		return;
 	}
-	if (new_len > m->len && m->outside && !m->grown)
-		violation(t, F_MREMAP, "id %d: attachment %p grew from %zu to %zu bytes",
-			  m->id, (void *)m->addr, m->len, new_len);
 	if (flags & MREMAP_DONTUNMAP) {
 		/* The old range stays, empty: ours as before, a new one too. */
 		m->grown = true;

@@ -131,8 +131,11 @@ static const int E_NOENT_INVAL[] = { ENOENT, EINVAL, 0 };
 static const int E_INVAL[] = { EINVAL, 0 };
 static const int E_STALE[] = { EINVAL, EIDRM, 0 };
 static const int E_ACCES[] = { EACCES, 0 };
-/* mremap refuses to grow a VM_DONTEXPAND mapping with EFAULT. */
-static const int E_GROW[] = { EFAULT, 0 };
+/*
+ * mremap grows an attachment as it grows a SysV one; in place only where
+ * the pages after it are free (ENOMEM otherwise).
+ */
+static const int E_GROW[] = { ENOMEM, 0 };
 
 struct seginfo {
 	int id;
@@ -891,21 +894,31 @@ static void drop_gone(struct thr *t)
 			att_drop(t, j);
 }
 
-/* shmdt (or munmap where the start is gone), and what the detach left. */
+/*
+ * shmdt, and what the detach left. Where the first page is gone (only in
+ * our own scratch slot, where nothing else is mapped in the hole), a piece
+ * is not where an attachment starts, but the start still names it: as
+ * SysV's shmdt(), ours takes the first piece above the address whose
+ * offset is its distance from it, and the rest of that attachment.
+ */
 static void detach_att(struct thr *t, int i)
 {
 	struct att *a = &t->att[i];
 	char *start = a->addr - a->off;
 
 	if (a->off) {
-		/* Not the start of an attachment any more. */
+		int rc;
+
 		tally_fail(t, OP_DT, sys_dt(t->fd, a->addr), E_INVAL,
 			   "id %d: piece at offset %zu", a->seg.id, a->off);
-		tally_fail(t, OP_DT, sys_dt(t->fd, start), E_INVAL,
-			   "id %d: unmapped start", a->seg.id);
-		event(t->gidx, "munmap", a->addr, a->len, 0);
-		tally(t, OP_MUNMAP_PART, munmap(a->addr, a->len), E_NONE,
-		      "id %d rest", a->seg.id);
+		rc = sys_dt(t->fd, start);
+		event(t->gidx, "dt", start, a->off + a->len, rc);
+		if (!tally(t, OP_DT, rc, E_NONE, "id %d: unmapped start %p",
+			   a->seg.id, (void *)start))
+			munmap(a->addr, a->len);	/* in our scratch slot */
+		else if (!range_unmapped(a->addr, a->len))
+			violation(t, OP_DT, "id %d: shmdt(%p) left pages of [%p, +%zu) mapped",
+				  a->seg.id, (void *)start, (void *)a->addr, a->len);
 	} else {
 		int rc = sys_dt(t->fd, a->addr);
 
@@ -1225,9 +1238,9 @@ static void op_mremap_grow(struct thr *t)
 	a = &t->att[i];
 	p = mremap(a->addr, a->len, a->len + pg, may_move ? MREMAP_MAYMOVE : 0);
 	event(t->gidx, "mremap-grow", a->addr, a->len, p == MAP_FAILED ? -1 : 0);
-	if (tally_fail(t, OP_MREMAP_GROW, p == MAP_FAILED ? -1 : 0, E_GROW,
-		       "id %d len %zu%s", a->seg.id, a->len,
-		       may_move ? " MREMAP_MAYMOVE" : "")) {
+	if (tally(t, OP_MREMAP_GROW, p == MAP_FAILED ? -1 : 0, E_GROW,
+		  "id %d len %zu%s", a->seg.id, a->len,
+		  may_move ? " MREMAP_MAYMOVE" : "")) {
 		/* It grew: give it all back, wherever it went. */
 		munmap(p, a->len + pg);
 		if (a->slot >= 0)
