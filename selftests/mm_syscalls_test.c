@@ -373,8 +373,13 @@ static int rdonly_remap_child(void *arg)
 	CHILD_CHECK(become(OTHER_UID, OTHER_GID, 0) == 0);
 	/* Dropping root made us undumpable: /proc/self/mem would be root's. */
 	CHILD_CHECK(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0);
-	p = r->api->at(a->id, NULL, SHM_RDONLY);
-	CHILD_CHECK(p != (void *)-1);
+	if (r->variant) {	/* raw: a read-only plain mmap of the device */
+		p = mmap_segment(r->fd, a->id, page, PROT_READ);
+		CHILD_CHECK(p != MAP_FAILED);
+	} else {
+		p = r->api->at(a->id, NULL, SHM_RDONLY);
+		CHILD_CHECK(p != (void *)-1);
+	}
 	NOTE_CALL(r, "remap_file_pages", remap_file_pages(p, page, 0, 0, 0));
 	NOTE_CALL(r, "mprotect rw after remap",
 		  mprotect(p, page, PROT_READ | PROT_WRITE));
@@ -414,6 +419,28 @@ TEST_F(mm, rdonly_attach_stays_readonly_after_remap_file_pages)
 	EXPECT_SYSV(EACCES, "mprotect rw after remap errno");
 	EXPECT_SYSV(-1, "pwrite /proc/self/mem");
 	EXPECT_SYSV(1, "owner's pattern intact");
+}
+
+/*
+ * The same through a plain read-only mmap of the device, which has no SysV
+ * counterpart. Its VMA stays VM_SHARED (the device was opened read-write),
+ * so remap_file_pages() goes through, and must map the attachment's
+ * read-only file again: still not writable by any means.
+ */
+TEST_F(mm, raw_rdonly_mmap_stays_readonly_after_remap_file_pages)
+{
+	const struct run_state *st = self->st[1];
+	struct run r;
+
+	run_init(self, &r, false, 1);
+	ASSERT_EQ(0, rdonly_remap(&r)) TH_LOG("%s", r.st->why);
+	dump_notes(st, shmipc_api.name);
+	EXPECT_EQ(0, noted(st, "child"));
+	EXPECT_EQ(0, noted(st, "remap_file_pages"));
+	EXPECT_EQ(-1, noted(st, "mprotect rw after remap"));
+	EXPECT_EQ(EACCES, noted(st, "mprotect rw after remap errno"));
+	EXPECT_EQ(-1, noted(st, "pwrite /proc/self/mem"));
+	EXPECT_EQ(1, noted(st, "owner's pattern intact"));
 }
 
 /* --- 2. A page remapped by remap_file_pages() is still attached. --- */
