@@ -45,7 +45,8 @@ static long shmipc_ioctl_version(struct shmipc_version __user *uarg)
 	struct shmipc_version v = {
 		.abi_version = SHMIPC_ABI_VERSION,
 		.features = SHMIPC_FEATURE_GET | SHMIPC_FEATURE_CTL |
-			    SHMIPC_FEATURE_AT | SHMIPC_FEATURE_DT,
+			    SHMIPC_FEATURE_AT | SHMIPC_FEATURE_DT |
+			    SHMIPC_FEATURE_INFO,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -86,7 +87,7 @@ static long shmipc_ioctl_ctl(struct file *file, struct shmipc_ctl __user *uarg)
 		return PTR_ERR(ns);
 	ret = shmipc_seg_ctl(ns, &args);
 	shmipc_ns_put(ns);
-	if (ret < 0 || args.cmd != SHMIPC_IPC_STAT)
+	if (ret < 0 || args.cmd == SHMIPC_IPC_SET || args.cmd == SHMIPC_IPC_RMID)
 		return ret;
 	return copy_to_user(&uarg->u, &args.u, sizeof(args.u)) ? -EFAULT : ret;
 }

@@ -60,7 +60,9 @@ struct shmipc_ns {
 	struct xarray ids;		/* index -> segment, until destroyed */
 	struct xarray keys;		/* key -> segment, until IPC_RMID */
 	u32 next_idx;			/* cyclic index allocation */
-	u32 next_seq;
+	int last_idx;			/* the last index allocated, or -1 */
+	int max_idx;			/* the highest index in use, or -1 */
+	u32 seq;			/* of the ids being made */
 	unsigned int nr_segs;
 	unsigned long nr_pages;		/* sum over segments, for shmall */
 };
@@ -108,6 +110,10 @@ void shmipc_seg_unpin(struct shmipc_seg *seg);
 int shmipc_seg_attach(struct shmipc_seg *seg);
 void shmipc_seg_detach(struct shmipc_seg *seg);
 void shmipc_ns_clear(struct shmipc_ns *ns);
+
+/* info.c */
+int shmipc_seg_stat(struct shmipc_ns *ns, struct shmipc_ctl *args);
+int shmipc_ns_info(struct shmipc_ns *ns, struct shmipc_ctl *args);
 
 static inline unsigned long shmipc_seg_pages(const struct shmipc_seg *seg)
 {

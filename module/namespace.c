@@ -66,6 +66,8 @@ static struct shmipc_ns *shmipc_ns_alloc(struct ipc_namespace *ipc_ns)
 	mutex_init(&ns->lock);
 	xa_init_flags(&ns->ids, XA_FLAGS_ALLOC);
 	xa_init(&ns->keys);
+	ns->last_idx = -1;
+	ns->max_idx = -1;
 	ns->ipc_ns = get_ipc_ns(ipc_ns);
 	return ns;
 }

@@ -14,6 +14,7 @@
 #include <linux/ipc.h>
 #include <linux/ipc_namespace.h>
 #include <linux/pid.h>
+#include <linux/radix-tree.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/stat.h>
@@ -112,8 +113,16 @@ static void shmipc_seg_destroy(struct shmipc_seg *seg)
 {
 	struct shmipc_ns *ns = seg->ns;
 
+	int idx = seg->id & SHMIPC_IDX_MAX;
+
 	lockdep_assert_held(&ns->lock);
-	xa_erase(&ns->ids, seg->id & SHMIPC_IDX_MAX);
+	xa_erase(&ns->ids, idx);
+	/* The highest index in use, which IPC_INFO and SHM_INFO return. */
+	if (idx == ns->max_idx) {
+		while (--idx >= 0 && !xa_load(&ns->ids, idx))
+			;
+		ns->max_idx = idx;
+	}
 	ns->nr_segs--;
 	ns->nr_pages -= shmipc_seg_pages(seg);
 	shmipc_seg_put(seg);
@@ -284,6 +293,23 @@ static struct shmipc_seg *shmipc_seg_alloc(const struct shmipc_get *args)
 	return seg;
 }
 
+/* Do @pages more fit in shmall beside the @used pages of a namespace? */
+static bool shmipc_ns_fits(unsigned long used, unsigned long pages)
+{
+	return used + pages >= used &&
+	       used + pages <= READ_ONCE(shmipc_shmall);
+}
+
+/*
+ * As ipc/util.c, indices cycle through a range kept just larger than what
+ * is in use (half as large again, at least a radix tree node's worth), so
+ * that the table stays dense and ids match SysV's one for one.
+ */
+static unsigned int shmipc_ns_cycle(struct shmipc_ns *ns, unsigned int mni)
+{
+	return min(max(ns->nr_segs * 3 / 2, RADIX_TREE_MAP_SIZE), mni);
+}
+
 /*
  * Enter a new segment into the tables. Called with ns->lock held; returns
  * its id, or -EAGAIN when its key was taken while it was being made.
@@ -298,10 +324,10 @@ static int shmipc_seg_publish(struct shmipc_ns *ns, struct shmipc_seg *seg)
 	lockdep_assert_held(&ns->lock);
 	if (seg->key != SHMIPC_IPC_PRIVATE && xa_load(&ns->keys, (u32)seg->key))
 		return -EAGAIN;
-	if (ns->nr_segs >= mni || ns->nr_pages + pages < ns->nr_pages ||
-	    ns->nr_pages + pages > READ_ONCE(shmipc_shmall))
+	if (ns->nr_segs >= mni || !shmipc_ns_fits(ns->nr_pages, pages))
 		return -ENOSPC;
-	err = xa_alloc_cyclic(&ns->ids, &idx, seg, XA_LIMIT(0, mni - 1),
+	err = xa_alloc_cyclic(&ns->ids, &idx, seg,
+			      XA_LIMIT(0, shmipc_ns_cycle(ns, mni) - 1),
 			      &ns->next_idx, GFP_KERNEL);
 	if (err < 0)
 		return err == -EBUSY ? -ENOSPC : err;
@@ -312,8 +338,16 @@ static int shmipc_seg_publish(struct shmipc_ns *ns, struct shmipc_seg *seg)
 			return err;
 		}
 	}
-	seg->seq = ns->next_seq;
-	ns->next_seq = ns->next_seq < SHMIPC_SEQ_MAX ? ns->next_seq + 1 : 0;
+	/*
+	 * As ipc/util.c: the sequence moves on when the cyclic allocation
+	 * comes round to an index at or below the last one, so a stale id
+	 * comes back only after the sequence has wrapped too.
+	 */
+	if ((int)idx <= ns->last_idx)
+		ns->seq = ns->seq < SHMIPC_SEQ_MAX ? ns->seq + 1 : 0;
+	ns->last_idx = idx;
+	ns->max_idx = max_t(int, ns->max_idx, idx);
+	seg->seq = ns->seq;
 	seg->id = (int)(seg->seq << SHMIPC_IDX_BITS | idx);
 	seg->ns = ns;
 	kref_get(&ns->ref);
@@ -332,8 +366,18 @@ static int shmipc_seg_create(struct shmipc_ns *ns,
 	struct shmipc_seg *seg;
 	int ret;
 
+	unsigned long pages = (args->size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+
 	if (args->size < 1 || args->size > READ_ONCE(shmipc_shmmax))
 		return -EINVAL;
+	/*
+	 * SysV's order: a size whose pages overflow, then shmall, before the
+	 * file and its memory commit are made (ENOSPC before ENOMEM); the
+	 * segment count only when the segment is entered.
+	 */
+	if (pages << PAGE_SHIFT < args->size ||
+	    !shmipc_ns_fits(READ_ONCE(ns->nr_pages), pages))
+		return -ENOSPC;
 	seg = shmipc_seg_alloc(args);
 	if (IS_ERR(seg))
 		return PTR_ERR(seg);
@@ -365,44 +409,6 @@ int shmipc_seg_get(struct shmipc_ns *ns, const struct shmipc_get *args)
 			return -ENOENT;
 		ret = shmipc_seg_create(ns, args);
 	} while (ret == -EAGAIN);
-	return ret;
-}
-
-static void shmipc_seg_fill_ds(struct shmipc_seg *seg, struct shmipc_ds *ds)
-{
-	struct user_namespace *user_ns = current_user_ns();
-
-	ds->perm.key = seg->key;
-	ds->perm.uid = from_kuid_munged(user_ns, seg->uid);
-	ds->perm.gid = from_kgid_munged(user_ns, seg->gid);
-	ds->perm.cuid = from_kuid_munged(user_ns, seg->cuid);
-	ds->perm.cgid = from_kgid_munged(user_ns, seg->cgid);
-	ds->perm.mode = seg->mode;
-	ds->perm.seq = seg->seq;
-	ds->segsz = seg->size;
-	ds->atime = seg->atime;
-	ds->dtime = seg->dtime;
-	ds->ctime = seg->ctime;
-	ds->cpid = pid_vnr(seg->cpid);
-	ds->lpid = pid_vnr(seg->lpid);
-	ds->nattch = seg->nattch;
-}
-
-static int shmipc_seg_stat(struct shmipc_ns *ns, struct shmipc_ctl *args)
-{
-	struct shmipc_seg *seg;
-	int ret = 0;
-
-	memset(&args->u, 0, sizeof(args->u));
-	mutex_lock(&ns->lock);
-	seg = shmipc_seg_find(ns, args->id);
-	if (IS_ERR(seg))
-		ret = PTR_ERR(seg);
-	else if (!shmipc_seg_may(ns, seg, 0444))
-		ret = -EACCES;
-	else
-		shmipc_seg_fill_ds(seg, &args->u.ds);
-	mutex_unlock(&ns->lock);
 	return ret;
 }
 
@@ -456,9 +462,17 @@ static int shmipc_seg_rmid(struct shmipc_ns *ns, int id)
 /* SHMIPC_IOC_CTL: shmctl(). Fills args->u for the caller to copy out. */
 int shmipc_seg_ctl(struct shmipc_ns *ns, struct shmipc_ctl *args)
 {
+	/* shmctl() refuses a negative id whatever the command. */
+	if (args->id < 0)
+		return -EINVAL;
 	switch (args->cmd) {
 	case SHMIPC_IPC_STAT:
+	case SHMIPC_SHM_STAT:
+	case SHMIPC_SHM_STAT_ANY:
 		return shmipc_seg_stat(ns, args);
+	case SHMIPC_IPC_INFO:
+	case SHMIPC_SHM_INFO:
+		return shmipc_ns_info(ns, args);
 	case SHMIPC_IPC_SET:
 		return shmipc_seg_set(ns, args);
 	case SHMIPC_IPC_RMID:

@@ -43,12 +43,12 @@
 #define SHMIPC_IPC_RMID		0
 #define SHMIPC_IPC_SET		1
 #define SHMIPC_IPC_STAT		2
-#define SHMIPC_IPC_INFO		3	/* reserved for a later version */
+#define SHMIPC_IPC_INFO		3	/* u.info: limits; returns max index */
 #define SHMIPC_SHM_LOCK		11	/* reserved for a later version */
 #define SHMIPC_SHM_UNLOCK	12	/* reserved for a later version */
-#define SHMIPC_SHM_STAT		13	/* reserved for a later version */
-#define SHMIPC_SHM_INFO		14	/* reserved for a later version */
-#define SHMIPC_SHM_STAT_ANY	15	/* reserved for a later version */
+#define SHMIPC_SHM_STAT		13	/* id is an index; returns the id */
+#define SHMIPC_SHM_INFO		14	/* u.info: usage; returns max index */
+#define SHMIPC_SHM_STAT_ANY	15	/* SHM_STAT without read permission */
 
 /* Status bits in shmipc_perm.mode above the nine permission bits. */
 #define SHMIPC_SHM_DEST		01000	/* removed, freed at the last detach */
@@ -68,6 +68,7 @@ struct shmipc_version {
 #define SHMIPC_FEATURE_CTL	0x2ULL	/* IPC_STAT, IPC_SET, IPC_RMID */
 #define SHMIPC_FEATURE_AT	0x4ULL
 #define SHMIPC_FEATURE_DT	0x8ULL
+#define SHMIPC_FEATURE_INFO	0x10ULL	/* IPC_INFO, SHM_INFO, SHM_STAT(_ANY) */
 
 /*
  * SHMIPC_IOC_GET: shmget(key, size, flags). The ioctl returns the segment's
@@ -119,10 +120,14 @@ struct shmipc_info {
 };
 
 /*
- * SHMIPC_IOC_CTL: shmctl(id, cmd, buf). IPC_STAT fills u.ds; IPC_SET reads
+ * SHMIPC_IOC_CTL: shmctl(id, cmd, buf). IPC_STAT, SHM_STAT and
+ * SHM_STAT_ANY fill u.ds; IPC_INFO fills u.info's shmmax, shmmin, shmmni,
+ * shmseg and shmall, SHM_INFO its used_ids, shm_tot, shm_rss and shm_swp
+ * (pages), the rest zero. IPC_SET reads
  * u.ds.perm.uid, .gid and the nine bits of .mode and ignores the other
  * fields but u.ds.perm.pad and u.ds.reserved, which must be zero. The
- * ioctl returns 0.
+ * ioctl returns what shmctl() returns: 0, an id (SHM_STAT, SHM_STAT_ANY)
+ * or the highest index in use (IPC_INFO, SHM_INFO).
  */
 struct shmipc_ctl {
 	__s32 id;		/* in */

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmipc: what segments and namespaces report, with the semantics of
+ * SysV shmctl()'s IPC_STAT, SHM_STAT, SHM_STAT_ANY, IPC_INFO and SHM_INFO.
+ *
+ * Each fills the caller's zeroed struct under ns->lock; the ioctl copies
+ * it out after the lock is dropped (device.c).
+ */
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/pid.h>
+#include <linux/shmem_fs.h>
+#include <linux/string.h>
+#include <uapi/linux/shm.h>
+
+#include "internal.h"
+
+static void shmipc_seg_fill_ds(struct shmipc_seg *seg, struct shmipc_ds *ds)
+{
+	struct user_namespace *user_ns = current_user_ns();
+
+	ds->perm.key = seg->key;
+	ds->perm.uid = from_kuid_munged(user_ns, seg->uid);
+	ds->perm.gid = from_kgid_munged(user_ns, seg->gid);
+	ds->perm.cuid = from_kuid_munged(user_ns, seg->cuid);
+	ds->perm.cgid = from_kgid_munged(user_ns, seg->cgid);
+	ds->perm.mode = seg->mode;
+	ds->perm.seq = seg->seq;
+	ds->segsz = seg->size;
+	ds->atime = seg->atime;
+	ds->dtime = seg->dtime;
+	ds->ctime = seg->ctime;
+	ds->cpid = pid_vnr(seg->cpid);
+	ds->lpid = pid_vnr(seg->lpid);
+	ds->nattch = seg->nattch;
+}
+
+/*
+ * IPC_STAT names a segment by id; SHM_STAT and SHM_STAT_ANY by index in
+ * the table (ipcs walks it up to what SHM_INFO returns), and return the
+ * segment's id. SHM_STAT_ANY asks no read permission.
+ */
+int shmipc_seg_stat(struct shmipc_ns *ns, struct shmipc_ctl *args)
+{
+	struct shmipc_seg *seg;
+	int ret = 0;
+
+	memset(&args->u, 0, sizeof(args->u));
+	mutex_lock(&ns->lock);
+	if (args->cmd == SHMIPC_IPC_STAT) {
+		seg = shmipc_seg_find(ns, args->id);
+	} else {
+		/* As ipc/util.c, the index is what is below the sequence. */
+		seg = xa_load(&ns->ids, args->id & SHMIPC_IDX_MAX);
+		if (!seg)
+			seg = ERR_PTR(-EINVAL);
+	}
+	if (IS_ERR(seg)) {
+		ret = PTR_ERR(seg);
+		goto unlock;
+	}
+	if (args->cmd != SHMIPC_SHM_STAT_ANY && !shmipc_seg_may(ns, seg, 0444)) {
+		ret = -EACCES;
+		goto unlock;
+	}
+	shmipc_seg_fill_ds(seg, &args->u.ds);
+	if (args->cmd != SHMIPC_IPC_STAT)
+		ret = seg->id;
+unlock:
+	mutex_unlock(&ns->lock);
+	return ret;
+}
+
+/* Pages of @seg in memory and in swap, as SysV's shm_add_rss_swap(). */
+static void shmipc_seg_usage(struct shmipc_seg *seg, struct shmipc_info *info)
+{
+	struct inode *inode = file_inode(seg->file);
+
+	info->shm_rss += READ_ONCE(inode->i_mapping->nrpages);
+	info->shm_swp += READ_ONCE(SHMEM_I(inode)->swapped);
+}
+
+/*
+ * IPC_INFO (the limits, as struct shminfo) and SHM_INFO (the usage, as
+ * struct shm_info). Both return the highest index in use, 0 if none.
+ */
+int shmipc_ns_info(struct shmipc_ns *ns, struct shmipc_ctl *args)
+{
+	struct shmipc_info *info = &args->u.info;
+	struct shmipc_seg *seg;
+	unsigned long idx;
+	int ret;
+
+	memset(&args->u, 0, sizeof(args->u));
+	if (args->cmd == SHMIPC_IPC_INFO) {
+		info->shmmax = READ_ONCE(shmipc_shmmax);
+		info->shmmin = SHMMIN;
+		info->shmmni = min(READ_ONCE(shmipc_shmmni), SHMIPC_IDX_MAX + 1);
+		info->shmseg = info->shmmni;
+		info->shmall = READ_ONCE(shmipc_shmall);
+	}
+	mutex_lock(&ns->lock);
+	if (args->cmd == SHMIPC_SHM_INFO) {
+		info->used_ids = ns->nr_segs;
+		info->shm_tot = ns->nr_pages;
+		xa_for_each(&ns->ids, idx, seg)
+			shmipc_seg_usage(seg, info);
+	}
+	ret = max(ns->max_idx, 0);
+	mutex_unlock(&ns->lock);
+	return ret;
+}

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the segment table reports, against the kernel's own SysV shm: the
+ * shmctl() commands IPC_INFO, SHM_INFO, SHM_STAT and SHM_STAT_ANY, the
+ * sequence numbers of ids, and the limits shmall and shmmni with the errno
+ * SysV gives, in its order.
+ *
+ * Every test runs in a child that unshares its IPC namespace, so that both
+ * tables start empty and their answers (indices, ids, counts) must be
+ * equal. SysV's limits there are the namespace's kernel.shm* settings;
+ * shmipc's are its module parameters, set to the same values and restored.
+ */
+#include <limits.h>
+
+#include "shmipc_test.h"
+#include "kselftest_harness.h"
+
+/* One kind of shared memory: the kernel's SysV, or shmipc. */
+struct api {
+	const char *name;
+	int (*get)(key_t key, size_t size, int shmflg);
+	int (*ctl)(int shmid, int cmd, struct shmid_ds *buf);
+	void *(*at)(int shmid, const void *shmaddr, int shmflg);
+	int (*dt)(const void *shmaddr);
+};
+
+static const struct api apis[] = {
+	{ "SysV", shmget, shmctl, shmat, shmdt },
+	{ "shmipc", shmipc_get, shmipc_ctl, shmipc_at, shmipc_dt },
+};
+
+/* What a body saw, for the parent to compare: in shared memory. */
+#define MAX_VALS	64
+
+struct seen {
+	long v[2][MAX_VALS];
+	unsigned int n[2];
+};
+
+static struct seen *seen;
+
+static void see(int which, long v)
+{
+	if (seen->n[which] < MAX_VALS)
+		seen->v[which][seen->n[which]++] = v;
+}
+
+/* A shmctl() result: the value, or -errno. */
+static long ctl_result(const struct api *a, int id, int cmd, void *buf)
+{
+	int r = a->ctl(id, cmd, buf);
+
+	return r < 0 ? -errno : r;
+}
+
+static int write_sysctl(const char *name, unsigned long val)
+{
+	char path[64], buf[32];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+	snprintf(buf, sizeof(buf), "%lu", val);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, buf, strlen(buf)) < 0 ? -1 : 0;
+	close(fd);
+	return ret;
+}
+
+typedef int (*body_fn)(int which, const struct api *a, void *arg);
+
+struct ns_run {
+	body_fn body;
+	void *arg;
+};
+
+/* Both runs, each in a fresh IPC namespace of its own. */
+static int ns_child(void *arg)
+{
+	struct ns_run *run = arg;
+	int which, status;
+	pid_t pid;
+
+	for (which = 0; which < 2; which++) {
+		fflush(NULL);
+		pid = fork();
+		CHILD_CHECK(pid >= 0);
+		if (pid == 0) {
+			if (unshare(CLONE_NEWIPC))
+				_exit(2);
+			_exit(run->body(which, &apis[which], run->arg));
+		}
+		CHILD_CHECK(waitpid(pid, &status, 0) == pid);
+		CHILD_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	return 0;
+}
+
+FIXTURE(info) {
+	int fd;
+	size_t page;
+	char shmall[32], shmmni[32];
+};
+
+FIXTURE_SETUP(info)
+{
+	self->fd = -1;
+	self->page = page_size();
+	self->shmall[0] = self->shmmni[0] = '\0';
+	OPEN_DEVICE_OR_SKIP(self->fd);
+	if (unshare_probe() < 0)
+		SKIP(return, "unshare(CLONE_NEWIPC): %s", strerror(errno));
+	seen = mmap(NULL, sizeof(*seen), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, seen);
+	memset(seen, 0, sizeof(*seen));
+	ASSERT_EQ(0, read_param("shmall", self->shmall, sizeof(self->shmall)));
+	ASSERT_EQ(0, read_param("shmmni", self->shmmni, sizeof(self->shmmni)));
+}
+
+FIXTURE_TEARDOWN(info)
+{
+	/* The parameters are the machine's: give them back. */
+	if (self->shmall[0])
+		write_param("shmall", self->shmall);
+	if (self->shmmni[0])
+		write_param("shmmni", self->shmmni);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/* Runs @body through SysV and shmipc; everything seen must be equal. */
+#define RUN_BOTH(body, arg) do {					\
+	struct ns_run run_ = { (body), (arg) };				\
+	unsigned int i_;						\
+	ASSERT_EQ(0, run_child(ns_child, &run_));			\
+	ASSERT_EQ(seen->n[0], seen->n[1]);				\
+	ASSERT_LT(0U, seen->n[0]);					\
+	for (i_ = 0; i_ < seen->n[0]; i_++)				\
+		EXPECT_EQ(seen->v[0][i_], seen->v[1][i_])		\
+			TH_LOG("value %u: SysV %ld, shmipc %ld", i_,	\
+			       seen->v[0][i_], seen->v[1][i_]);		\
+} while (0)
+
+/* IPC_INFO: the limits, and the highest index in use as it changes. */
+static int ipc_info_body(int which, const struct api *a, void *arg)
+{
+	struct shminfo si;
+	int ids[3], i;
+
+	see(which, ctl_result(a, 0, IPC_INFO, &si));	/* empty: 0 */
+	for (i = 0; i < 3; i++) {
+		ids[i] = a->get(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+		CHILD_CHECK(ids[i] >= 0);
+	}
+	memset(&si, 0xa5, sizeof(si));
+	see(which, ctl_result(a, 0, IPC_INFO, &si));	/* 2 */
+	see(which, si.shmmin);
+	see(which, si.shmmni);
+	see(which, si.shmseg);
+	see(which, si.shmmax == ULONG_MAX - (1UL << 24));	/* SHMMAX */
+	CHILD_CHECK(a->ctl(ids[2], IPC_RMID, NULL) == 0);
+	see(which, ctl_result(a, 0, IPC_INFO, &si));	/* 1 */
+	CHILD_CHECK(a->ctl(ids[0], IPC_RMID, NULL) == 0);
+	see(which, ctl_result(a, 0, IPC_INFO, &si));	/* still 1 */
+	see(which, ctl_result(a, -1, IPC_INFO, &si));	/* EINVAL */
+	CHILD_CHECK(a->ctl(ids[1], IPC_RMID, NULL) == 0);
+	see(which, ctl_result(a, 0, IPC_INFO, &si));	/* 0 again */
+	return 0;
+}
+
+TEST_F(info, ipc_info_returns_limits_and_highest_index)
+{
+	RUN_BOTH(ipc_info_body, NULL);
+	EXPECT_EQ(2, seen->v[0][1]);
+	EXPECT_EQ(1, seen->v[0][6]);
+}
+
+/* SHM_INFO: ids in use, pages in all, pages resident. */
+static int shm_info_body(int which, const struct api *a, void *arg)
+{
+	size_t page = page_size();
+	struct shm_info info;
+	char *p;
+	int id1, id2;
+
+	id1 = a->get(IPC_PRIVATE, 10 * page, IPC_CREAT | 0600);
+	id2 = a->get(IPC_PRIVATE, 3 * page + 1, IPC_CREAT | 0600);
+	CHILD_CHECK(id1 >= 0 && id2 >= 0);
+	p = a->at(id1, NULL, 0);
+	CHILD_CHECK(p != (void *)-1);
+	touch_pages(p, 6 * page);
+	memset(&info, 0xa5, sizeof(info));
+	see(which, ctl_result(a, 0, SHM_INFO, (struct shmid_ds *)(void *)&info));
+	see(which, info.used_ids);
+	see(which, info.shm_tot);
+	see(which, info.shm_rss);
+	see(which, info.shm_swp);
+	see(which, info.swap_attempts);
+	see(which, info.swap_successes);
+	CHILD_CHECK(a->dt(p) == 0);
+	CHILD_CHECK(a->ctl(id1, IPC_RMID, NULL) == 0);
+	see(which, ctl_result(a, 0, SHM_INFO, (struct shmid_ds *)(void *)&info));
+	see(which, info.used_ids);
+	see(which, info.shm_tot);
+	see(which, info.shm_rss);
+	CHILD_CHECK(a->ctl(id2, IPC_RMID, NULL) == 0);
+	return 0;
+}
+
+TEST_F(info, shm_info_counts_ids_and_pages)
+{
+	RUN_BOTH(shm_info_body, NULL);
+	EXPECT_EQ(2, seen->v[0][1]);	/* used_ids */
+	EXPECT_EQ(14, seen->v[0][2]);	/* shm_tot: 10 + 4 pages */
+	EXPECT_EQ(6, seen->v[0][3]);	/* shm_rss: the touched pages */
+}
+
+/*
+ * SHM_STAT walks the table by index, as ipcs does: the id at each index
+ * in use, EINVAL at the others; read permission needed, but not by
+ * SHM_STAT_ANY.
+ */
+static int shm_stat_walk(int which, const struct api *a)
+{
+	struct shmid_ds ds;
+	struct shm_info info;
+	int max, idx;
+
+	max = a->ctl(0, SHM_INFO, (struct shmid_ds *)(void *)&info);
+	CHILD_CHECK(max >= 0);
+	see(which, max);
+	for (idx = 0; idx <= max + 1; idx++) {
+		memset(&ds, 0, sizeof(ds));
+		see(which, ctl_result(a, idx, SHM_STAT, &ds));
+		see(which, (long)ds.shm_segsz);
+		see(which, ctl_result(a, idx, SHM_STAT_ANY, &ds));
+	}
+	return 0;
+}
+
+static int shm_stat_body(int which, const struct api *a, void *arg)
+{
+	int ids[4], i;
+
+	for (i = 0; i < 4; i++) {
+		ids[i] = a->get(IPC_PRIVATE, 4096 * (i + 1), IPC_CREAT |
+				(i == 2 ? 0600 : 0644));
+		CHILD_CHECK(ids[i] >= 0);
+	}
+	CHILD_CHECK(a->ctl(ids[1], IPC_RMID, NULL) == 0);
+	shm_stat_walk(which, a);
+	/* The same walk by somebody else: 0600 hides one from SHM_STAT. */
+	fflush(NULL);
+	if (fork() == 0) {
+		if (become(OTHER_UID, OTHER_GID, 0))
+			_exit(3);
+		_exit(shm_stat_walk(which, a));
+	}
+	CHILD_CHECK(wait(&i) > 0 && WIFEXITED(i) && WEXITSTATUS(i) == 0);
+	return 0;
+}
+
+TEST_F(info, shm_stat_walks_the_table_by_index)
+{
+	RUN_BOTH(shm_stat_body, NULL);
+	EXPECT_EQ(3, seen->v[0][0]);		/* highest index */
+	EXPECT_EQ(0, seen->v[0][1]);		/* index 0 is id 0 */
+	EXPECT_EQ(-EINVAL, seen->v[0][4]);	/* index 1 was removed */
+}
+
+/*
+ * Ids: a removed segment's id comes back only when the sequence wraps,
+ * which advances when the index allocation comes round (ipc/util.c).
+ */
+#define CYCLES	34000	/* hundreds of times round the index cycle */
+
+static int id_cycle_body(int which, const struct api *a, void *arg)
+{
+	int first = -1, id, i, repeats = 0, last = -1;
+
+	for (i = 0; i < CYCLES; i++) {
+		id = a->get(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+		CHILD_CHECK(id >= 0);
+		CHILD_CHECK(a->ctl(id, IPC_RMID, NULL) == 0);
+		if (i == 0)
+			first = id;
+		else if (id == first)
+			repeats++;
+		if (i % 1000 == 0 || (i >= 32766 && i <= 32770))
+			see(which, id);
+		last = id;
+	}
+	see(which, repeats);
+	see(which, last);
+	return 0;
+}
+
+TEST_F_TIMEOUT(info, ids_do_not_come_back_for_a_long_time, 300)
+{
+	RUN_BOTH(id_cycle_body, NULL);
+	EXPECT_EQ(0, seen->v[0][seen->n[0] - 2]);	/* no repeat */
+}
+
+/*
+ * shmall is checked before the memory is committed: a segment larger than
+ * memory and than shmall is ENOSPC, not ENOMEM. shmmni: ENOSPC at the
+ * limit.
+ */
+static int limits_body(int which, const struct api *a, void *arg)
+{
+	long r;
+	int i;
+
+	if (which == 0) {
+		CHILD_CHECK(write_sysctl("shmall", 1000) == 0);
+		CHILD_CHECK(write_sysctl("shmmni", 3) == 0);
+	}
+	r = a->get(IPC_PRIVATE, 1UL << 40, IPC_CREAT | 0600);
+	see(which, r < 0 ? -errno : 0);
+	r = a->get(IPC_PRIVATE, 1001 * 4096UL, IPC_CREAT | 0600);
+	see(which, r < 0 ? -errno : 0);
+	r = a->get(IPC_PRIVATE, 1000 * 4096UL, IPC_CREAT | 0600);
+	see(which, r < 0 ? -errno : 0);
+	CHILD_CHECK(r >= 0 && a->ctl((int)r, IPC_RMID, NULL) == 0);
+	for (i = 0; i < 4; i++) {
+		r = a->get(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+		see(which, r < 0 ? -errno : 0);
+	}
+	return 0;
+}
+
+TEST_F(info, limits_shmall_and_shmmni_refuse_with_enospc)
+{
+	ASSERT_EQ(0, set_param("shmall", 1000));
+	ASSERT_EQ(0, set_param("shmmni", 3));
+	RUN_BOTH(limits_body, NULL);
+	EXPECT_EQ(-ENOSPC, seen->v[0][0]);
+	EXPECT_EQ(-ENOSPC, seen->v[0][1]);
+	EXPECT_EQ(0, seen->v[0][2]);
+	EXPECT_EQ(-ENOSPC, seen->v[0][6]);
+}
+
+TEST_HARNESS_MAIN
