@@ -135,9 +135,19 @@ struct event {
 	char what[16];
 };
 
-static struct event events[EVENTS];
-static uint64_t nevents;
-static int explained;
+/*
+ * One log per program, though the program is several files: the one that
+ * defines SHMIPC_EVENTS_HERE before including this holds it.
+ */
+#ifdef SHMIPC_EVENTS_HERE
+struct event events[EVENTS];
+uint64_t nevents;
+int explained;
+#else
+extern struct event events[EVENTS];
+extern uint64_t nevents;
+extern int explained;
+#endif
 
 static inline void event(int thread, const char *what, const void *addr, uint64_t len,
 			 long rc)

@@ -1,0 +1,720 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmipc_fuzz: the device calls: ids, argument pointers, struct contents,
+ * and our ioctls with good, random and hostile arguments.
+ */
+#include "fuzz.h"
+
+/* ---- ids --------------------------------------------------------------- */
+
+int ctl_raw(int id, uint32_t cmd, struct shmipc_ds *ds)
+{
+	struct shmipc_ctl c = { .id = id, .cmd = cmd };
+	int rc = ioctl(fd_rw, SHMIPC_IOC_CTL, &c);
+
+	if (ds)
+		*ds = c.u.ds;
+	return rc;
+}
+
+static void stale_add(struct fthr *t, int id)
+{
+	t->stale[t->nstale++ % MAX_STALE] = id;
+	if (t->nstale >= 2 * MAX_STALE)
+		t->nstale -= MAX_STALE;
+}
+
+static void id_forget(struct fthr *t, int id)
+{
+	int i;
+
+	for (i = 0; i < t->nids; i++)
+		if (t->ids[i].id == id) {
+			t->ids[i] = t->ids[--t->nids];
+			return;
+		}
+}
+
+void rmid(struct fthr *t, int id)
+{
+	tally(t, F_CLEANUP, ctl_raw(id, SHMIPC_IPC_RMID, NULL), E_CTL, "rmid id %d", id);
+	stale_add(t, id);
+	id_forget(t, id);
+}
+
+/* Every id a GET returns joins the pool; the oldest is removed to make room. */
+static void id_got(struct fthr *t, int id)
+{
+	uint64_t n;
+	int i;
+
+	for (i = 0; i < t->nids; i++)
+		if (t->ids[i].id == id)
+			return;
+	if (t->nids == MAX_IDS) {
+		int old = t->ids[0].id;
+
+		t->ids[0] = t->ids[--t->nids];
+		rmid(t, old);
+	}
+	t->ids[t->nids].id = id;
+	t->ids[t->nids].size = 0;
+	t->nids++;
+	n = __atomic_fetch_add(&sh->nlog, 1, __ATOMIC_RELAXED);
+	if (n < IDLOG_MAX)
+		sh->idlog[n] = id;
+	n = __atomic_fetch_add(&sh->recent_n, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&sh->recent[n % RECENT], id, __ATOMIC_RELAXED);
+}
+
+struct idinfo *id_info(struct fthr *t, int id)
+{
+	int i;
+
+	for (i = 0; i < t->nids; i++)
+		if (t->ids[i].id == id)
+			return &t->ids[i];
+	return NULL;
+}
+
+/* An id to use: ours, another thread's, stale, or any number at all. */
+int pick_id(struct fthr *t)
+{
+	unsigned int r = (unsigned int)rnd_below(&t->rnd, 100);
+
+	if (r < 50 && t->nids)
+		return t->ids[rnd_below(&t->rnd, (uint64_t)t->nids)].id;
+	if (r < 62)
+		return __atomic_load_n(&sh->recent[rnd_below(&t->rnd, RECENT)],
+				       __ATOMIC_RELAXED);
+	if (r < 72 && t->nstale)
+		return t->stale[rnd_below(&t->rnd, t->nstale < MAX_STALE ?
+					  (uint64_t)t->nstale : MAX_STALE)];
+	if (r < 82)
+		return (int)rnd_below(&t->rnd, 0x40000);
+	if (r < 87)
+		return -(int)rnd_range(&t->rnd, 1, 5);
+	if (r < 90)
+		return rnd_chance(&t->rnd, 50) ? INT32_MAX : INT32_MIN;
+	return (int)(uint32_t)rnd_next(&t->rnd);
+}
+
+/* The size of @id's segment if it is small enough to SHM_REMAP, else 0. */
+static uint64_t small_size(struct fthr *t, int id)
+{
+	struct shmipc_ds ds;
+
+	if (ctl_raw(id, SHMIPC_IPC_STAT, &ds) || ds.segsz > SMALL_SEG)
+		return 0;
+	if (id_info(t, id))
+		id_info(t, id)->size = ds.segsz;
+	return ds.segsz;
+}
+
+
+/* ---- argument pointers ------------------------------------------------- */
+
+enum ptrkind { P_OWN, P_STRADDLE, P_HOSTILE, P_VICTIM };
+
+static char *own_slot(struct fthr *t, size_t size, bool misalign)
+{
+	return t->buf + 256 + (misalign ? rnd_range(&t->rnd, 1, 7) : 0) +
+	       rnd_below(&t->rnd, (pg - 512 - size) / 8) * 8;
+}
+
+/* Addresses no call may read or write. */
+static void *hostile_ptr(struct fthr *t, size_t size)
+{
+	switch (rnd_below(&t->rnd, 10)) {
+	case 0: return NULL;
+	case 1: return (void *)(uintptr_t)rnd_range(&t->rnd, 1, 0xffff);
+	case 2: return (void *)0xffff888000000000UL;
+	case 3: return (void *)0xffffffff81000000UL;
+	case 4: return (void *)(uintptr_t)(rnd_next(&t->rnd) | (1ULL << 63));
+	case 5: return (void *)-1L;
+	case 6: return (void *)(uintptr_t)-(intptr_t)pg;
+	case 7: return t->buf + pg + rnd_below(&t->rnd, pg - size);	/* PROT_NONE */
+	case 8: return t->scratch + SCRATCH_SIZE - pg + rnd_below(&t->rnd, pg - size); /* hole */
+	default: return t->buf + pg - size + rnd_range(&t->rnd, 1, size - 1);
+	}
+}
+
+static void *victim_ptr(struct fthr *t)
+{
+	return (char *)VICTIM_BASE + rnd_below(&t->rnd, VICTIM_PAGES) * pg +
+	       rnd_below(&t->rnd, pg / 64) * 64;
+}
+
+/*
+ * A record in memory other threads unmap: read as any of our structs, in
+ * any mix of old and new words, nothing in it can map over memory (never
+ * SHM_REMAP, never IPC_CREAT) nor create a segment (key 0 never, as the
+ * id word is never 0 in a record). Word 0 is id | flags << 32, word 1 an
+ * address in VSCRATCH or 0, the rest reserved (zero) or junk.
+ */
+static void victim_record(struct fthr *t, uint64_t *w)
+{
+	static const uint32_t flags[] = { 0, SHMIPC_SHM_RDONLY, SHMIPC_SHM_RND,
+		SHMIPC_SHM_EXEC, SHMIPC_SHM_RDONLY | SHMIPC_SHM_RND, 0x80000000 };
+	int id = pick_id(t);
+	int i;
+
+	if (!id)
+		id = 1;
+	w[0] = (uint32_t)id | (uint64_t)flags[rnd_below(&t->rnd, ARRAY_SIZE(flags))] << 32;
+	w[1] = rnd_chance(&t->rnd, 50) ? 0 :
+	       VSCRATCH_BASE + rnd_below(&t->rnd, 64) * pg * 16 +
+	       (rnd_chance(&t->rnd, 20) ? rnd_below(&t->rnd, pg) : 0);
+	for (i = 2; i < 8; i++)
+		w[i] = rnd_chance(&t->rnd, 90) ? 0 : rnd_next(&t->rnd);
+}
+
+void op_churn(struct fthr *t)
+{
+	char *page = (char *)VICTIM_BASE + rnd_below(&t->rnd, VICTIM_PAGES) * pg;
+	unsigned int r = (unsigned int)rnd_below(&t->rnd, 10);
+	uint64_t w[8];
+	size_t i;
+	int k;
+
+	if (r < 4) {
+		if (!tally(t, F_CHURN, mmap(page, pg, PROT_READ | PROT_WRITE,
+					    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+				       MAP_FAILED ? -1 : 0, E_NONE, "victim %p", (void *)page))
+			return;
+		/* Another thread may take the page away while we fill it. */
+		for (i = 0; i < pg; i += 64) {
+			sigjmp_buf jb;
+
+			victim_record(t, w);
+			if (sigsetjmp(jb, 1)) {
+				probe_jb = NULL;
+				break;
+			}
+			probe_jb = &jb;
+			for (k = 0; k < 8; k++)
+				__atomic_store_n((uint64_t *)(page + i) + k, w[k],
+						 __ATOMIC_RELAXED);
+			probe_jb = NULL;
+		}
+	} else if (r < 6) {
+		tally(t, F_CHURN, mmap(page, pg, PROT_NONE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+				  MAP_FAILED ? -1 : 0, E_NONE, "victim none %p", (void *)page);
+	} else if (r < 8) {
+		tally(t, F_CHURN, munmap(page, pg), E_NONE, "victim unmap %p", (void *)page);
+	} else {
+		tally(t, F_CHURN, mprotect(page, pg, rnd_chance(&t->rnd, 50) ? PROT_READ :
+					   PROT_READ | PROT_WRITE),
+		      E_MPROTECT, "victim mprotect %p", (void *)page);
+	}
+}
+
+/* ---- struct contents --------------------------------------------------- */
+
+static uint64_t rnd_size(struct fthr *t)
+{
+	static const uint64_t huge[] = { 1ULL << 40, 1ULL << 47, ~0ULL, ~0ULL - 4095,
+		1ULL << 63, (1ULL << 63) - 1, (1ULL << 63) - 4096, (1ULL << 62) + 1,
+		0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ULL };
+	unsigned int r = (unsigned int)rnd_below(&t->rnd, 100);
+
+	if (r < 5)
+		return 0;
+	if (r < 35)
+		return rnd_range(&t->rnd, 1, pg);
+	if (r < 75)
+		return rnd_range(&t->rnd, 1, 64 << 10);
+	if (r < 88)
+		return rnd_range(&t->rnd, 1, 1 << 20);
+	if (r < 90)
+		return rnd_range(&t->rnd, 1, 4 << 20);
+	if (r < 93)
+		return huge[rnd_below(&t->rnd, ARRAY_SIZE(huge))];
+	return shmmax + rnd_below(&t->rnd, 3) - 1;
+}
+
+static int32_t rnd_key(struct fthr *t)
+{
+	unsigned int r = (unsigned int)rnd_below(&t->rnd, 100);
+
+	if (r < 65)
+		return key_base + (int32_t)rnd_below(&t->rnd, 64);
+	if (r < 82)
+		return SHMIPC_IPC_PRIVATE;
+	if (r < 92)
+		return (int32_t)(uint32_t)rnd_next(&t->rnd);
+	return rnd_chance(&t->rnd, 50) ? -1 : INT32_MIN;
+}
+
+static uint32_t rnd_get_flags(struct fthr *t)
+{
+	uint32_t f = (uint32_t)rnd_below(&t->rnd, 01000);
+	unsigned int r = (unsigned int)rnd_below(&t->rnd, 100);
+
+	if (rnd_chance(&t->rnd, 60))
+		f |= SHMIPC_IPC_CREAT;
+	if (rnd_chance(&t->rnd, 15))
+		f |= SHMIPC_IPC_EXCL;
+	if (rnd_chance(&t->rnd, 20))
+		f |= SHMIPC_SHM_NORESERVE;
+	if (r < 5)
+		f |= SHMIPC_SHM_HUGETLB;
+	else if (r < 10)
+		f |= 1U << rnd_below(&t->rnd, 32);
+	else if (r < 12)
+		f = (uint32_t)rnd_next(&t->rnd);
+	return f;
+}
+
+static void rnd_reserved(struct fthr *t, __u64 *r, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		r[i] = 0;
+	if (rnd_chance(&t->rnd, 5))
+		r[rnd_below(&t->rnd, (uint64_t)n)] = rnd_chance(&t->rnd, 50) ? 1 : rnd_next(&t->rnd);
+}
+
+/* ---- our ioctls with our own memory ------------------------------------ */
+
+void op_version(struct fthr *t)
+{
+	struct shmipc_version *v = (void *)own_slot(t, sizeof(*v), rnd_chance(&t->rnd, 20));
+
+	memset(v, 0x5a, sizeof(*v));
+	if (!tally(t, F_VERSION, ioctl(fd_rw, SHMIPC_IOC_VERSION, v), E_NONE, "own buffer"))
+		return;
+	if (v->abi_version != SHMIPC_ABI_VERSION || v->pad || v->reserved[0] ||
+	    v->reserved[1] || v->features != 0xf)
+		violation(t, F_VERSION, "abi %u pad %u features %#llx reserved %#llx %#llx",
+			  v->abi_version, v->pad, (unsigned long long)v->features,
+			  (unsigned long long)v->reserved[0], (unsigned long long)v->reserved[1]);
+}
+
+/*
+ * One attach of a huge segment before it goes: it must fail (ENOMEM: no
+ * room) or map all of it, never "succeed" without mapping anything.
+ */
+static void at_huge(struct fthr *t, int id, uint64_t size)
+{
+	struct shmipc_at a = { .id = id, .size = POISON };
+	uint64_t want = (size + pg - 1) & ~(uint64_t)(pg - 1);
+	int rc = ioctl(fd_rw, SHMIPC_IOC_AT, &a);
+
+	if (!tally(t, F_AT, rc, E_AT, "huge id %d size %#llx", id, (unsigned long long)size))
+		return;
+	if (rc != 0 || !a.addr || a.size != want) {
+		violation(t, F_AT, "id %d of size %#llx: attach returned %d, addr %#llx size %#llx (want size %#llx)",
+			  id, (unsigned long long)size, rc, (unsigned long long)a.addr,
+			  (unsigned long long)a.size, (unsigned long long)want);
+		return;
+	}
+	event(t->idx, "at-huge", (void *)(uintptr_t)a.addr, a.size, rc);
+	munmap((void *)(uintptr_t)a.addr, (size_t)a.size);
+}
+
+void op_get(struct fthr *t)
+{
+	struct shmipc_get *g = (void *)own_slot(t, sizeof(*g), rnd_chance(&t->rnd, 20));
+	struct shmipc_get copy = { 0 };
+	bool bad;
+	int id;
+
+	copy.key = rnd_key(t);
+	copy.flags = rnd_get_flags(t);
+	copy.size = rnd_size(t);
+	rnd_reserved(t, copy.reserved, 2);
+	memcpy(g, &copy, sizeof(copy));
+	bad = (copy.flags & ~SHMIPC_GET_FLAGS) || copy.reserved[0] || copy.reserved[1] ||
+	      (copy.key == SHMIPC_IPC_PRIVATE && (!copy.size || copy.size > shmmax));
+	id = ioctl(t->unpriv && rnd_chance(&t->rnd, 10) ? fd_ro : fd_rw, SHMIPC_IOC_GET, g);
+	if (!tally(t, F_GET, id, bad ? E_INVAL : E_GET,
+		   "key %#x flags %#o size %#llx reserved %#llx %#llx", (unsigned int)copy.key,
+		   copy.flags, (unsigned long long)copy.size,
+		   (unsigned long long)copy.reserved[0], (unsigned long long)copy.reserved[1]))
+		return;
+	if (bad)
+		violation(t, F_GET, "key %#x flags %#o size %#llx: id %d, want EINVAL",
+			  (unsigned int)copy.key, copy.flags, (unsigned long long)copy.size, id);
+	if (memcmp(g, &copy, sizeof(copy)))
+		violation(t, F_GET, "the kernel wrote into the _IOW struct");
+	id_got(t, id);
+	/* A segment of more than a few MiB goes at once (NORESERVE made it). */
+	if (copy.size > SMALL_SEG) {
+		at_huge(t, id, copy.size);
+		rmid(t, id);
+	}
+}
+
+static void check_ds(struct fthr *t, int id, const struct shmipc_ds *ds)
+{
+	struct idinfo *info = id_info(t, id);
+	int i;
+
+	if (ds->perm.pad || (ds->perm.mode & ~(0777U | SHMIPC_SHM_DEST)) || !ds->segsz ||
+	    ds->perm.seq != (uint32_t)id >> 15 ||
+	    ((ds->perm.mode & SHMIPC_SHM_DEST) && ds->perm.key))
+		violation(t, F_CTL, "id %d: stat key %#x mode %#o seq %u pad %u segsz %llu",
+			  id, (unsigned int)ds->perm.key, ds->perm.mode, ds->perm.seq,
+			  ds->perm.pad, (unsigned long long)ds->segsz);
+	for (i = 0; i < 4; i++)
+		if (ds->reserved[i])
+			violation(t, F_CTL, "id %d: stat reserved[%d] = %#llx", id, i,
+				  (unsigned long long)ds->reserved[i]);
+	if (info)
+		info->size = ds->segsz;
+}
+
+void op_ctl(struct fthr *t)
+{
+	static const uint32_t cmds[] = { SHMIPC_IPC_RMID, SHMIPC_IPC_SET, SHMIPC_IPC_STAT,
+		SHMIPC_IPC_STAT, SHMIPC_IPC_STAT, SHMIPC_IPC_SET, SHMIPC_IPC_INFO,
+		SHMIPC_SHM_LOCK, SHMIPC_SHM_UNLOCK, SHMIPC_SHM_STAT, SHMIPC_SHM_INFO,
+		SHMIPC_SHM_STAT_ANY };
+	struct shmipc_ctl *c = (void *)own_slot(t, sizeof(*c), rnd_chance(&t->rnd, 20));
+	struct shmipc_ctl copy;
+	bool bad;
+
+	memset(&copy, 0x5a, sizeof(copy));
+	copy.id = pick_id(t);
+	copy.cmd = rnd_chance(&t->rnd, 95) ? cmds[rnd_below(&t->rnd, ARRAY_SIZE(cmds))] :
+		   (uint32_t)rnd_next(&t->rnd);
+	/* RMID is common enough through the pool's turnover. */
+	if (copy.cmd == SHMIPC_IPC_RMID && rnd_chance(&t->rnd, 50))
+		copy.cmd = SHMIPC_IPC_STAT;
+	rnd_reserved(t, copy.reserved, 2);
+	if (copy.cmd == SHMIPC_IPC_SET) {
+		unsigned int r = (unsigned int)rnd_below(&t->rnd, 4);
+
+		copy.u.ds.perm.uid = r == 0 ? 65534 : r == 1 ? (uint32_t)rnd_next(&t->rnd) : geteuid();
+		r = (unsigned int)rnd_below(&t->rnd, 4);
+		copy.u.ds.perm.gid = r == 0 ? 65534 : r == 1 ? (uint32_t)-1 : getegid();
+		copy.u.ds.perm.mode = (uint32_t)rnd_below(&t->rnd, 1 << 16);
+		rnd_reserved(t, copy.u.ds.reserved, 4);
+	}
+	memcpy(c, &copy, sizeof(copy));
+	bad = copy.reserved[0] || copy.reserved[1] || copy.cmd > SHMIPC_IPC_STAT ||
+	      copy.id < 0 || (copy.cmd == SHMIPC_IPC_SET &&
+			      (copy.u.ds.reserved[0] || copy.u.ds.reserved[1] ||
+			       copy.u.ds.reserved[2] || copy.u.ds.reserved[3]));
+	if (!tally(t, F_CTL, ioctl(fd_rw, SHMIPC_IOC_CTL, c), bad ? E_INVAL : E_CTL,
+		   "id %d cmd %u reserved %#llx %#llx", copy.id, copy.cmd,
+		   (unsigned long long)copy.reserved[0], (unsigned long long)copy.reserved[1]))
+		return;
+	if (bad)
+		violation(t, F_CTL, "id %d cmd %u succeeded, want EINVAL", copy.id, copy.cmd);
+	/* Only u is copied out, and only by IPC_STAT. */
+	if (memcmp(c, &copy, offsetof(struct shmipc_ctl, u)) ||
+	    (copy.cmd != SHMIPC_IPC_STAT && memcmp(c, &copy, sizeof(copy))))
+		violation(t, F_CTL, "id %d cmd %u: the kernel wrote where it should not",
+			  copy.id, copy.cmd);
+	if (copy.cmd == SHMIPC_IPC_STAT)
+		check_ds(t, copy.id, &c->u.ds);
+	if (copy.cmd == SHMIPC_IPC_RMID) {
+		stale_add(t, copy.id);
+		id_forget(t, copy.id);
+	}
+}
+
+static uint64_t rnd_at_addr(struct fthr *t, uint32_t *flags, int id)
+{
+	unsigned int r = (unsigned int)rnd_below(&t->rnd, 100);
+	uint64_t addr;
+
+	if (r < 60)
+		return rnd_chance(&t->rnd, 5) ? rnd_below(&t->rnd, pg) : 0;
+	if (r < 85) {
+		addr = (uint64_t)(uintptr_t)scratch_addr(t);
+		if (rnd_chance(&t->rnd, 20))
+			addr += rnd_range(&t->rnd, 1, pg - 1);
+		/* Replace what is there only for a segment we know is small. */
+		if ((*flags & SHMIPC_SHM_REMAP) && !small_size(t, id))
+			*flags &= ~SHMIPC_SHM_REMAP;
+		return addr;
+	}
+	/* Nothing at a place we do not own is ever replaced. */
+	*flags &= ~SHMIPC_SHM_REMAP;
+	switch (rnd_below(&t->rnd, 5)) {
+	case 0: return 0xffff888000000000ULL;
+	case 1: return rnd_next(&t->rnd) | (1ULL << 63);
+	case 2: return 0x7ffffffff000ULL;
+	case 3: return ~0ULL;
+	default: return rnd_next(&t->rnd) | (1ULL << 63) | 1;
+	}
+}
+
+void op_at(struct fthr *t)
+{
+	struct shmipc_at *a = (void *)own_slot(t, sizeof(*a), rnd_chance(&t->rnd, 20));
+	struct shmipc_at copy;
+	uint64_t want;
+	bool bad, ro;
+	int fd = rnd_chance(&t->rnd, 10) ? fd_ro : fd_rw, i;
+
+	memset(&copy, 0, sizeof(copy));
+	copy.id = pick_id(t);
+	copy.flags = (uint32_t)rnd_below(&t->rnd, 16) << 12;	/* RDONLY RND REMAP EXEC */
+	if (rnd_chance(&t->rnd, 8))
+		copy.flags |= 1U << rnd_below(&t->rnd, 32);
+	copy.addr = rnd_at_addr(t, &copy.flags, copy.id);
+	copy.size = POISON;
+	rnd_reserved(t, copy.reserved, 2);
+	memcpy(a, &copy, sizeof(copy));
+	want = copy.addr;
+	if ((want & (pg - 1)) && (copy.flags & SHMIPC_SHM_RND))
+		want &= ~(uint64_t)(pg - 1);
+	bad = (copy.flags & ~SHMIPC_AT_FLAGS) || copy.reserved[0] || copy.reserved[1] ||
+	      copy.id < 0 || ((copy.addr & (pg - 1)) && !(copy.flags & SHMIPC_SHM_RND)) ||
+	      (!want && (copy.flags & SHMIPC_SHM_REMAP)) || want >= (1ULL << 63);
+	if (!tally(t, F_AT, ioctl(fd, SHMIPC_IOC_AT, a), bad ? E_INVAL : E_AT,
+		   "id %d flags %#o addr %#llx", copy.id, copy.flags,
+		   (unsigned long long)copy.addr))
+		return;
+	if (bad)
+		violation(t, F_AT, "id %d flags %#o addr %#llx: attached, want EINVAL",
+			  copy.id, copy.flags, (unsigned long long)copy.addr);
+	if (!a->addr || (a->addr & (pg - 1)) || !a->size || (a->size & (pg - 1)) ||
+	    a->size == POISON || (want && a->addr != want) || a->id != copy.id ||
+	    a->flags != copy.flags || a->reserved[0] || a->reserved[1]) {
+		violation(t, F_AT, "id %d flags %#o addr %#llx: returned 0 with addr %#llx size %#llx",
+			  copy.id, copy.flags, (unsigned long long)copy.addr,
+			  (unsigned long long)a->addr, (unsigned long long)a->size);
+		if (!a->addr || a->size == POISON || (a->addr & (pg - 1)))
+			return;
+	}
+	ro = copy.flags & SHMIPC_SHM_RDONLY;
+	i = map_add(t, (char *)(uintptr_t)a->addr, (size_t)a->size, copy.id,
+		    PROT_READ | (ro ? 0 : PROT_WRITE));
+	check_fresh(t, F_AT, i, false);
+}
+
+void op_dt(struct fthr *t)
+{
+	struct shmipc_dt *d = (void *)own_slot(t, sizeof(*d), rnd_chance(&t->rnd, 20));
+	struct shmipc_dt copy = { 0 };
+	unsigned int r = (unsigned int)rnd_below(&t->rnd, 100);
+	int i = -1, j, c;
+	bool must_ok = false, not_att = false;
+
+	if (r < 55 && t->nmaps) {
+		i = (int)rnd_below(&t->rnd, (uint64_t)t->nmaps);
+		copy.addr = (uint64_t)(uintptr_t)t->maps[i].addr;
+		must_ok = t->maps[i].outside && t->maps[i].dt_ok && !t->maps[i].grown;
+	} else if (r < 65 && t->nmaps &&
+		   t->maps[i = (int)rnd_below(&t->rnd, (uint64_t)t->nmaps)].len > pg) {
+		/* Inside one of ours: never the start of someone else's. */
+		copy.addr = (uint64_t)(uintptr_t)t->maps[i].addr + pg;
+		not_att = t->maps[i].outside;
+		i = -1;
+	} else if (r < 80) {
+		i = -1;
+		copy.addr = (uint64_t)(uintptr_t)scratch_addr(t);
+	} else {
+		copy.addr = (uint64_t)(uintptr_t)hostile_ptr(t, 8);
+		not_att = true;
+	}
+	rnd_reserved(t, copy.reserved, 2);
+	memcpy(d, &copy, sizeof(copy));
+	if (copy.reserved[0] || copy.reserved[1] || (copy.addr & (pg - 1)) || not_att) {
+		int rc = ioctl(fd_rw, SHMIPC_IOC_DT, d);
+
+		event(t->idx, "dt", (void *)(uintptr_t)copy.addr, pg, rc);
+		if (tally(t, F_DT, rc, E_INVAL,
+			  "addr %#llx is no attachment, or reserved set",
+			  (unsigned long long)copy.addr))
+			violation(t, F_DT, "addr %#llx: detached, want EINVAL",
+				  (unsigned long long)copy.addr);
+		return;
+	}
+	c = ioctl(fd_rw, SHMIPC_IOC_DT, d);
+	event(t->idx, "dt", (void *)(uintptr_t)copy.addr, pg, c);
+	if (!tally(t, F_DT, c, must_ok ? E_NONE : E_DT,
+		   "addr %#llx", (unsigned long long)copy.addr)) {
+		if (must_ok) {
+			char where[160];
+
+			maps_describe((void *)(uintptr_t)copy.addr, where, sizeof(where));
+			violation(t, F_DT, "map %p+%zu id %d prot %#x: maps: %s",
+				  (void *)t->maps[i].addr, t->maps[i].len, t->maps[i].id,
+				  t->maps[i].prot, where);
+			explain(t->maps[i].addr, t->maps[i].len);
+			map_drop(t, i);
+		}
+		return;
+	}
+	for (j = t->nmaps - 1; j >= 0; j--)
+		if ((uint64_t)(uintptr_t)t->maps[j].addr == copy.addr)
+			map_drop(t, j);
+	/*
+	 * One attachment went; our other maps placed by the kernel are ours
+	 * alone and must still be there. One that is not was taken by the
+	 * detach: say so, and forget it rather than unmap its range later.
+	 */
+	for (j = t->nmaps - 1; j >= 0; j--) {
+		unsigned char v;
+
+		if (!t->maps[j].outside || t->maps[j].grown ||
+		    mincore(t->maps[j].addr, pg, &v) == 0)
+			continue;
+		violation(t, F_DT, "shmdt(%#llx) also detached map %p+%zu (id %d, prot %#x)",
+			  (unsigned long long)copy.addr, (void *)t->maps[j].addr,
+			  t->maps[j].len, t->maps[j].id, t->maps[j].prot);
+		map_drop(t, j);
+	}
+}
+
+/* ---- ioctls with other commands or other memory ------------------------ */
+
+static const uint32_t our_cmds[] = { SHMIPC_IOC_VERSION, SHMIPC_IOC_GET, SHMIPC_IOC_CTL,
+				     SHMIPC_IOC_AT, SHMIPC_IOC_DT };
+static const size_t our_sizes[] = { sizeof(struct shmipc_version), sizeof(struct shmipc_get),
+				    sizeof(struct shmipc_ctl), sizeof(struct shmipc_at),
+				    sizeof(struct shmipc_dt) };
+
+/*
+ * Type bytes the VFS itself answers before the driver sees the command
+ * (FIOCLEX, FIONBIO, FIGETBSZ, FS_IOC_*, FIFREEZE, FICLONE...): not ours
+ * to fuzz, and some of them change the file or the file system.
+ */
+static bool vfs_type(uint32_t cmd)
+{
+	switch (_IOC_TYPE(cmd)) {
+	case 0x00: case 0x12: case 0x15: case 0x54: case 0x58: case 0x66: case 0x94:
+		return true;
+	}
+	return false;
+}
+
+static unsigned long rnd_cmd(struct fthr *t)
+{
+	uint32_t c = our_cmds[rnd_below(&t->rnd, ARRAY_SIZE(our_cmds))];
+	unsigned long full;
+
+	switch (rnd_below(&t->rnd, 9)) {
+	case 0:
+		c = (c & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)) |
+		    (uint32_t)rnd_below(&t->rnd, _IOC_SIZEMASK + 1) << _IOC_SIZESHIFT;
+		break;
+	case 1:
+		c += (uint32_t)((int)rnd_range(&t->rnd, 0, 16) - 8) << _IOC_SIZESHIFT;
+		break;
+	case 2:
+		c = (c & ~(_IOC_DIRMASK << _IOC_DIRSHIFT)) |
+		    (uint32_t)rnd_below(&t->rnd, 4) << _IOC_DIRSHIFT;
+		break;
+	case 3:
+		c = (c & ~0xffU) | (uint32_t)rnd_below(&t->rnd, 256);
+		break;
+	case 4:
+		c = (c & ~0xff00U) | (uint32_t)rnd_below(&t->rnd, 256) << 8;
+		break;
+	case 5:
+		c ^= 1U << rnd_below(&t->rnd, 32);
+		break;
+	case 6:
+		c = (uint32_t)rnd_next(&t->rnd);
+		break;
+	case 7:
+		/* High bits the kernel drops: the low word decides. */
+		full = rnd_next(&t->rnd) << 32 | c;
+		if (vfs_type((uint32_t)full))
+			full = (full & ~0xff00UL) | SHMIPC_IOC_MAGIC << 8;
+		return full;
+	default:
+		c = (c & ~0xffU) | (uint32_t)rnd_range(&t->rnd, 5, 16);
+		break;
+	}
+	if (vfs_type(c))
+		c = (c & ~0xff00U) | SHMIPC_IOC_MAGIC << 8;
+	return c;
+}
+
+static int our_cmd_index(uint32_t cmd)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(our_cmds); i++)
+		if (our_cmds[i] == cmd)
+			return (int)i;
+	return -1;
+}
+
+static void *any_ptr(struct fthr *t)
+{
+	switch (rnd_below(&t->rnd, 4)) {
+	case 0: return own_slot(t, 256, rnd_chance(&t->rnd, 30));
+	case 1: return victim_ptr(t);
+	default: return hostile_ptr(t, 64);
+	}
+}
+
+/*
+ * An unknown command is ENOTTY whatever the pointer; one of ours by
+ * accident (a random word can be one) is judged as that command. Our own
+ * buffer holds junk then, so an attach may really happen somewhere: the
+ * junk has no SHM_REMAP bit set, and the final scan unmaps what it made.
+ */
+void op_randcmd(struct fthr *t)
+{
+	unsigned long cmd = rnd_cmd(t);
+	int k = our_cmd_index((uint32_t)cmd);
+	void *p = any_ptr(t);
+	bool own = (char *)p >= t->buf && (char *)p <= t->buf + pg - 256;
+	long rc;
+
+	if (k < 0) {
+		if (tally(t, F_RANDCMD, ioctl(fd_rw, cmd, p), E_RANDCMD, "cmd %#lx", cmd))
+			violation(t, F_RANDCMD, "unknown cmd %#lx succeeded", cmd);
+		return;
+	}
+	if (own) {
+		memset(p, 0, 256);	/* no junk flags: no SHM_REMAP */
+		if (k == 2)
+			((struct shmipc_ctl *)p)->cmd = SHMIPC_IPC_STAT;
+	}
+	rc = ioctl(fd_rw, cmd, p);
+	if (!tally(t, F_RANDCMD, rc, cmd_errnos[k], "cmd %#lx (ours)", cmd))
+		return;
+	if (k == 1)
+		id_got(t, (int)rc);
+	/* An attachment through our own memory: we know where it went. */
+	if (k == 3 && own && ((struct shmipc_at *)p)->addr && ((struct shmipc_at *)p)->size &&
+	    ((struct shmipc_at *)p)->size != POISON) {
+		struct shmipc_at *a = p;
+
+		map_add(t, (char *)(uintptr_t)a->addr, (size_t)a->size, a->id,
+			PROT_READ | PROT_WRITE);
+	}
+}
+
+/* Our commands with pointers no call may use: EFAULT and nothing else. */
+void op_hostile(struct fthr *t)
+{
+	int k = (int)rnd_below(&t->rnd, ARRAY_SIZE(our_cmds));
+	void *p = hostile_ptr(t, our_sizes[k]);
+	long rc = ioctl(fd_rw, our_cmds[k], p);
+
+	if (tally(t, F_HOSTILE, rc, E_FAULT, "cmd %#x ptr %p", our_cmds[k], p))
+		violation(t, F_HOSTILE, "cmd %#x ptr %p: succeeded, want EFAULT",
+			  our_cmds[k], p);
+}
+
+/* Our commands on memory other threads replace and unmap meanwhile. */
+void op_victim_ioctl(struct fthr *t)
+{
+	int k = (int)rnd_below(&t->rnd, ARRAY_SIZE(our_cmds));
+	long rc;
+
+	/* Attachments made here cannot be found again: keep them few. */
+	if (k == 3 && t->victim_at >= MAX_VICTIM_AT)
+		k = 2;
+	rc = ioctl(fd_rw, our_cmds[k], victim_ptr(t));
+	if (!tally(t, F_VICTIM_IOCTL, rc, cmd_errnos[k], "cmd %#x", our_cmds[k]))
+		return;
+	if (k == 1)
+		id_got(t, (int)rc);
+	if (k == 3)
+		t->victim_at++;
+}
