@@ -7,7 +7,7 @@
 
 /* ---- children --------------------------------------------------------- */
 
-static void child_init(void)
+void child_init(void)
 {
 	struct rlimit no_core = { 0, 0 };
 
@@ -29,7 +29,7 @@ int reap(pid_t pid)
 	return WEXITSTATUS(status);
 }
 
-static void check_child(struct thr *t, enum op op, int rc, const char *what)
+void check_child(struct thr *t, enum op op, int rc, const char *what)
 {
 	t->cnt[op].calls++;
 	if (rc == CHILD_OK || rc == CHILD_FAILED) {

@@ -6,7 +6,10 @@
  * mmap (read-write and read-only, at kernel-chosen and fixed addresses),
  * detach, partial munmap, mprotect, mremap, and children that fork while
  * attached, check that a read-only attachment faults, detach in a copied
- * address space, or unshare the IPC namespace.
+ * address space, or unshare the IPC namespace; and every other mm call a
+ * user can aim at an attachment (mm.c says which, and what it checks:
+ * nattch against the VMAs of every process, no write through a read-only
+ * attachment by any path).
  *
  *   shmipc_stress [-s SEED] [-n OPS | -t SECONDS] [-p PROCS] [-T THREADS]
  *                 [-k KEYS] [-m] [-x OP,...]
@@ -41,6 +44,11 @@ unsigned int op_weights[OP_NR] = {
 	[OP_MREMAP_MOVE] = 20, [OP_MREMAP_GROW] = 15, [OP_WRITE] = 120,
 	[OP_VERIFY] = 100, [OP_FORK_TOUCH] = 8, [OP_FORK_SEGV] = 4,
 	[OP_FORK_DT] = 4, [OP_UNSHARE] = 4,
+	[OP_RFP] = 12, [OP_MPROTECT_ANY] = 12, [OP_MREMAP_DONTUNMAP] = 6,
+	[OP_MUNMAP_PIECE] = 12, [OP_MADVISE] = 25, [OP_MLOCK] = 8,
+	[OP_MBIND] = 6, [OP_MSYNC] = 8, [OP_PROCESS_VM] = 10, [OP_PROC_MEM] = 8,
+	[OP_O_DIRECT] = 8, [OP_VMSPLICE] = 8, [OP_FORK_MADVISE] = 5,
+	[OP_RO_WRITE] = 12,
 };
 
 size_t pg;
@@ -51,6 +59,7 @@ gid_t my_gid;
 uint64_t deadline;
 struct report *rep;
 struct idlog *idlog;
+struct inolog *inolog;
 __thread sigjmp_buf *volatile op_jb;
 __thread void *fault_addr;
 
@@ -89,10 +98,33 @@ static void run_op(struct thr *t, enum op op)
 	case OP_MREMAP_GROW: op_mremap_grow(t); break;
 	case OP_WRITE: op_write(t); break;
 	case OP_VERIFY: op_verify(t); break;
-	case OP_FORK_TOUCH: op_fork_touch(t); break;
-	case OP_FORK_SEGV: op_fork_segv(t); break;
-	case OP_FORK_DT: op_fork_dt(t); break;
-	case OP_UNSHARE: op_unshare(t); break;
+	/* Forks hold fork_lock (mm.c) while their child lives. */
+	case OP_FORK_TOUCH: case OP_FORK_SEGV: case OP_FORK_DT: case OP_UNSHARE:
+		pthread_rwlock_rdlock(&fork_lock);
+		if (op == OP_FORK_TOUCH)
+			op_fork_touch(t);
+		else if (op == OP_FORK_SEGV)
+			op_fork_segv(t);
+		else if (op == OP_FORK_DT)
+			op_fork_dt(t);
+		else
+			op_unshare(t);
+		pthread_rwlock_unlock(&fork_lock);
+		break;
+	case OP_RFP: op_rfp(t); break;
+	case OP_MPROTECT_ANY: op_mprotect_any(t); break;
+	case OP_MREMAP_DONTUNMAP: op_mremap_dontunmap(t); break;
+	case OP_MUNMAP_PIECE: op_munmap_piece(t); break;
+	case OP_MADVISE: op_madvise(t); break;
+	case OP_MLOCK: op_mlock(t); break;
+	case OP_MBIND: op_mbind(t); break;
+	case OP_MSYNC: op_msync(t); break;
+	case OP_PROCESS_VM: op_process_vm(t); break;
+	case OP_PROC_MEM: op_proc_mem(t); break;
+	case OP_O_DIRECT: op_o_direct(t); break;
+	case OP_VMSPLICE: op_vmsplice(t); break;
+	case OP_FORK_MADVISE: op_fork_madvise(t); break;
+	case OP_RO_WRITE: op_ro_write(t); break;
 	default: break;
 	}
 }
@@ -146,11 +178,15 @@ static void *thread_main(void *arg)
 		perror("mmap scratch");
 		exit(2);
 	}
+	mm_thread_init(t);
 	while (!thread_done(t)) {
 		drop_gone(t);
 		run_guarded(t, (enum op)rnd_weighted(&t->rnd, op_weights, OP_NR));
 		t->ops_done++;
 	}
+	/* All still attached, all paused: nattch against every process's VMAs. */
+	checkpoint(t);
+	mm_thread_fini(t);
 	/* Leave nothing behind: every attachment, every private segment. */
 	while (t->natt)
 		detach_att(t, 0);
@@ -230,6 +266,7 @@ static void worker(int proc)
 	}
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
+	inolog->pids[proc] = getpid();
 	for (i = 0; i < cfg.threads; i++) {
 		struct thr *t = &thr[i];
 
@@ -454,6 +491,7 @@ int main(int argc, char **argv)
 	}
 	rep = shared_alloc(sizeof(*rep));
 	idlog = shared_alloc(sizeof(*idlog));
+	inolog = shared_alloc(sizeof(*inolog));
 	printf("shmipc_stress: seed %#llx, %s %g, %d procs x %d threads, %d keys from %#x\n",
 	       (unsigned long long)cfg.seed, cfg.ops ? "ops" : "seconds",
 	       cfg.ops ? (double)cfg.ops : cfg.secs, cfg.procs, cfg.threads, cfg.keys,

@@ -22,7 +22,7 @@ int pick_att(struct thr *t, bool (*fit)(const struct att *))
 	return -1;
 }
 
-static void att_drop(struct thr *t, int i)
+void att_drop(struct thr *t, int i)
 {
 	if (t->att[i].slot >= 0)
 		slot_put(t, t->att[i].slot);
@@ -43,6 +43,7 @@ struct att *att_add(struct thr *t, char *addr, size_t len,
 	a->seg.fresh = false;
 	a->slot = slot;
 	a->ro = ro;
+	ino_note(t, a);
 	/* Nobody but this thread knows a private id: it starts zeroed. */
 	if (p && p->fresh) {
 		p->fresh = false;
@@ -237,7 +238,7 @@ static bool att_whole(const struct att *a)
 }
 
 /* mremap works on one VMA. */
-static bool att_one_vma(const struct att *a)
+bool att_one_vma(const struct att *a)
 {
 	return att_whole(a) && !a->split;
 }
@@ -284,6 +285,19 @@ void detach_att(struct thr *t, int i)
 		event(t->gidx, "munmap", a->addr, a->len, 0);
 		tally(t, OP_MUNMAP_PART, munmap(a->addr, a->len), E_NONE,
 		      "id %d rest", a->seg.id);
+	} else if (a->remapped) {
+		/*
+		 * remap_file_pages made a new mapping there: shmdt takes it
+		 * as SysV's does, or does not know it (EINVAL) and munmap
+		 * must. Either way nothing may stay.
+		 */
+		int rc = sys_dt(t->fd, a->addr);
+
+		event(t->gidx, "dt-remapped", a->addr, a->len, rc);
+		if (!tally(t, OP_DT, rc, E_INVAL, "id %d remapped at %p", a->seg.id,
+			   (void *)a->addr) || !range_unmapped(a->addr, a->len))
+			tally(t, OP_MUNMAP_PART, munmap(a->addr, a->len), E_NONE,
+			      "id %d remapped", a->seg.id);
 	} else {
 		int rc = sys_dt(t->fd, a->addr);
 
@@ -591,27 +605,47 @@ void op_mremap_move(struct thr *t)
 	verify_att(t, OP_MREMAP_MOVE, a);
 }
 
+/*
+ * Growth: refused while attachments are VM_DONTEXPAND (EFAULT); where it
+ * is allowed, as on SysV, the pages inside the segment read as before and
+ * a page past its end raises SIGBUS, and never maps anything.
+ */
 void op_mremap_grow(struct thr *t)
 {
-	int i = pick_att(t, fit_whole);
+	int i = pick_att(t, fit_whole), sig;
 	bool may_move = rnd_chance(&t->rnd, 50);
-	struct att *a;
-	void *p;
+	size_t seglen, len;
+	struct att *a, v;
+	char *p;
 
 	if (i < 0)
 		return;
 	a = &t->att[i];
-	p = mremap(a->addr, a->len, a->len + pg, may_move ? MREMAP_MAYMOVE : 0);
+	seglen = round_pg(a->seg.segsz);
+	len = a->len + pg;
+	p = mremap(a->addr, a->len, len, may_move ? MREMAP_MAYMOVE : 0);
 	event(t->gidx, "mremap-grow", a->addr, a->len, p == MAP_FAILED ? -1 : 0);
-	if (tally_fail(t, OP_MREMAP_GROW, p == MAP_FAILED ? -1 : 0, E_GROW,
-		       "id %d len %zu%s", a->seg.id, a->len,
-		       may_move ? " MREMAP_MAYMOVE" : "")) {
-		/* It grew: give it all back, wherever it went. */
-		munmap(p, a->len + pg);
-		if (a->slot >= 0)
-			slot_put(t, a->slot);
-		t->att[i] = t->att[--t->natt];
-	}
+	if (!tally(t, OP_MREMAP_GROW, p == MAP_FAILED ? -1 : 0, E_GROW,
+		   "id %d len %zu%s", a->seg.id, a->len,
+		   may_move ? " MREMAP_MAYMOVE" : ""))
+		return;
+	/* It grew: check it, then give it all back, wherever it went. */
+	event(t->gidx, "mremap-grown", p, len, 0);
+	v = *a;
+	v.addr = p;
+	v.len = len < seglen ? len : seglen;
+	sig = probe_access(p + len - pg, false);
+	if (len <= seglen && sig)
+		violation(t, OP_MREMAP_GROW, "id %d: grown to %zu of %zu bytes, reading the new page raised signal %d",
+			  a->seg.id, len, seglen, sig);
+	else if (len > seglen && sig != SIGBUS)
+		violation(t, OP_MREMAP_GROW, "id %d: grown past its end (%zu of %zu bytes), reading there gave signal %d, want SIGBUS",
+			  a->seg.id, len, seglen, sig);
+	verify_att(t, OP_MREMAP_GROW, &v);
+	/* Moved out of a slot, or grown into free space: either way ours. */
+	munmap(p, len);
+	att_drop(t, i);
+	check_nattch(t, OP_MREMAP_GROW, v.seg.id, 0);
 }
 
 bool fit_rw_rec(const struct att *a)

@@ -70,7 +70,12 @@ enum op {
 	OP_AT_RO, OP_AT_FIXED, OP_MMAP_RW, OP_MMAP_RO, OP_MPROTECT_RO,
 	OP_MPROTECT_SPLIT, OP_DT, OP_MUNMAP_PART, OP_REMAP_HEAD,
 	OP_MREMAP_MOVE, OP_MREMAP_GROW, OP_WRITE, OP_VERIFY, OP_FORK_TOUCH,
-	OP_FORK_SEGV, OP_FORK_DT, OP_UNSHARE, OP_CLEANUP, OP_NR
+	OP_FORK_SEGV, OP_FORK_DT, OP_UNSHARE,
+	/* mm.c: every mm call a user can aim at an attachment */
+	OP_RFP, OP_MPROTECT_ANY, OP_MREMAP_DONTUNMAP, OP_MUNMAP_PIECE,
+	OP_MADVISE, OP_MLOCK, OP_MBIND, OP_MSYNC, OP_PROCESS_VM, OP_PROC_MEM,
+	OP_O_DIRECT, OP_VMSPLICE, OP_FORK_MADVISE, OP_RO_WRITE, OP_NATTCH,
+	OP_CLEANUP, OP_NR
 };
 
 static const char *const op_names[OP_NR] = {
@@ -79,7 +84,11 @@ static const char *const op_names[OP_NR] = {
 	"at_ro", "at_fixed", "mmap_rw", "mmap_ro", "mprotect_ro",
 	"mprotect_split", "dt", "munmap_part", "remap_head",
 	"mremap_move", "mremap_grow", "write", "verify", "fork_touch",
-	"fork_segv", "fork_dt", "unshare", "cleanup",
+	"fork_segv", "fork_dt", "unshare",
+	"remap_file_pages", "mprotect_any", "mremap_dontunmap", "munmap_piece",
+	"madvise", "mlock", "mbind", "msync", "process_vm", "proc_mem",
+	"o_direct", "vmsplice", "fork_madvise", "ro_write", "nattch",
+	"cleanup",
 };
 
 
@@ -98,8 +107,11 @@ static const int E_NOENT_INVAL[] = { ENOENT, EINVAL, 0 };
 static const int E_INVAL[] = { EINVAL, 0 };
 static const int E_STALE[] = { EINVAL, EIDRM, 0 };
 static const int E_ACCES[] = { EACCES, 0 };
-/* mremap refuses to grow a VM_DONTEXPAND mapping with EFAULT. */
-static const int E_GROW[] = { EFAULT, 0 };
+/*
+ * mremap refuses to grow a VM_DONTEXPAND mapping with EFAULT; without it
+ * (as SysV), growth works, or finds no room in place (ENOMEM).
+ */
+static const int E_GROW[] = { EFAULT, ENOMEM, 0 };
 
 struct seginfo {
 	int id;
@@ -120,6 +132,7 @@ struct att {
 	bool tail_cut;		/* the pages after addr + len are unmapped */
 	bool split;		/* several VMAs, which never merge (vm_ops->close) */
 	bool gone;		/* unmapped behind our back (reported): forget it */
+	bool remapped;		/* remap_file_pages'd: shmdt may not know it */
 };
 
 struct thr {
@@ -137,6 +150,10 @@ struct thr {
 	uint64_t value;
 	uint64_t ops_done;
 	struct op_count cnt[OP_NR];
+	int memfd;		/* /proc/self/mem, or -1 */
+	int dfd;		/* an O_DIRECT file on tmpfs, or -1 */
+	int noted[64];		/* ids whose inode this thread logged */
+	int nnoted;
 };
 
 struct idlog {
@@ -155,7 +172,25 @@ struct cfg {
 	bool meminfo;
 };
 
+/*
+ * The files that map each segment, as /proc/PID/maps shows them (dev and
+ * inode), logged at attach; and where all threads meet at the end, so
+ * that nattch can be compared with the VMAs of every process at once.
+ */
+#define INOLOG_MAX		16384
+
+struct inolog {
+	uint64_t n;
+	struct {
+		int id;
+		unsigned long dev, ino;
+	} e[INOLOG_MAX];
+	uint32_t arrived, released;
+	pid_t pids[256];
+};
+
 /* Defined in main.c. */
+extern struct inolog *inolog;
 extern struct cfg cfg;
 extern unsigned int op_weights[OP_NR];
 extern size_t pg;
@@ -170,6 +205,29 @@ extern struct idlog *idlog;
 extern __thread sigjmp_buf *volatile op_jb;
 extern __thread void *fault_addr;
 
+/* mm.c */
+extern pthread_rwlock_t fork_lock;
+void mm_thread_init(struct thr *t);
+void mm_thread_fini(struct thr *t);
+void ino_note(struct thr *t, const struct att *a);
+void checkpoint(struct thr *t);
+int probe_access(char *p, bool write);
+void op_rfp(struct thr *t);
+void op_mprotect_any(struct thr *t);
+void op_mremap_dontunmap(struct thr *t);
+void op_munmap_piece(struct thr *t);
+void op_madvise(struct thr *t);
+void op_mlock(struct thr *t);
+void op_mbind(struct thr *t);
+void op_msync(struct thr *t);
+void op_process_vm(struct thr *t);
+void op_proc_mem(struct thr *t);
+void op_o_direct(struct thr *t);
+void op_vmsplice(struct thr *t);
+void op_fork_madvise(struct thr *t);
+void op_ro_write(struct thr *t);
+void check_nattch(struct thr *t, enum op op, int id, pid_t peer);
+
 /* track.c */
 size_t round_pg(size_t n);
 int32_t key_of(int k);
@@ -182,6 +240,7 @@ int sys_dt(int fd, const void *addr);
 char *slot_addr(struct thr *t, int slot);
 int slot_take(struct thr *t);
 void slot_put(struct thr *t, int slot);
+void slot_refill(struct thr *t, int slot);
 bool range_unmapped(const char *addr, size_t len);
 bool page_mapped(const char *addr);
 void __attribute__((format(printf, 3, 4)))
@@ -197,6 +256,7 @@ int attached(const struct thr *t, int id);
 struct seginfo *priv_of(struct thr *t, int id);
 bool pick_seg(struct thr *t, struct seginfo *s);
 char *seg_ptr(const struct att *a, size_t off, size_t len);
+void rec_fill(uint64_t *w, int writer, int32_t key, int id, uint64_t value);
 bool rec_check(struct thr *t, enum op op, const struct att *a, int i,
 	       uint64_t *value);
 bool zero_check(struct thr *t, enum op op, const struct att *a,
@@ -206,6 +266,8 @@ bool write_rec(struct thr *t, enum op op, struct att *a, uint64_t value);
 
 /* ops.c */
 int pick_att(struct thr *t, bool (*fit)(const struct att *));
+void att_drop(struct thr *t, int i);
+bool att_one_vma(const struct att *a);
 struct att *att_add(struct thr *t, char *addr, size_t len,
 		    const struct seginfo *s, int slot, bool ro);
 void check_ds(struct thr *t, enum op op, const struct seginfo *s,
@@ -233,6 +295,8 @@ void op_write(struct thr *t);
 void op_verify(struct thr *t);
 
 /* child.c */
+void child_init(void);
+void check_child(struct thr *t, enum op op, int rc, const char *what);
 int reap(pid_t pid);
 void op_fork_touch(struct thr *t);
 void op_fork_segv(struct thr *t);

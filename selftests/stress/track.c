@@ -68,7 +68,7 @@ char *slot_addr(struct thr *t, int slot)
 }
 
 /* Put the PROT_NONE placeholder back over a scratch slot. */
-static void slot_refill(struct thr *t, int slot)
+void slot_refill(struct thr *t, int slot)
 {
 	event(t->gidx, "refill", slot_addr(t, slot), SLOT_SPAN, slot);
 	if (mmap(slot_addr(t, slot), SLOT_SPAN, PROT_NONE,
@@ -248,8 +248,8 @@ static uint64_t rec_mix(uint64_t a, uint64_t b)
 	return rnd_splitmix(&x);
 }
 
-static void rec_fill(uint64_t *w, int writer, int32_t key, int id,
-		     uint64_t value)
+void rec_fill(uint64_t *w, int writer, int32_t key, int id,
+	     uint64_t value)
 {
 	int i;
 
