@@ -71,13 +71,18 @@
 enum fop {
 	F_RANDCMD, F_VERSION, F_GET, F_CTL, F_AT, F_DT, F_HOSTILE, F_VICTIM_IOCTL,
 	F_MMAP, F_MPROTECT, F_MUNMAP, F_MREMAP, F_MADVISE, F_TOUCH, F_CHURN,
+	/* mmcalls.c: the other mm calls a user can aim at an attachment */
+	F_RFP, F_MLOCK, F_MSYNC, F_MBIND, F_PVM, F_PROCMEM, F_VMSPLICE,
+	F_ODIRECT, F_FORK, F_ROPROBE,
 	F_CLEANUP, F_NR
 };
 
 static const char *const fop_names[F_NR] = {
 	"ioctl_random", "ioctl_version", "ioctl_get", "ioctl_ctl", "ioctl_at",
 	"ioctl_dt", "ioctl_hostile", "ioctl_victim", "mmap", "mprotect",
-	"munmap", "mremap", "madvise", "touch", "victim_churn", "cleanup",
+	"munmap", "mremap", "madvise", "touch", "victim_churn",
+	"remap_file_pages", "mlock", "msync", "mbind", "process_vm", "proc_mem",
+	"vmsplice", "o_direct", "fork_madvise", "ro_probe", "cleanup",
 };
 
 /* The errno values the ABI (and the mm calls' man pages) document. */
@@ -108,6 +113,7 @@ struct map {
 	bool dt_ok;	/* addr is where an attachment starts (offset 0) */
 	bool grown;	/* not a segment mapping any more, or never was */
 	bool prot_changed;	/* mprotect took place: faults may be right */
+	bool ro_sure;	/* read-only and only ever ours: no write may land */
 	int prot;
 };
 
@@ -131,6 +137,8 @@ struct fthr {
 	int victim_at;
 	uint64_t calls;
 	struct op_count cnt[F_NR];
+	int memfd;		/* /proc/self/mem, or -1 */
+	int dfd;		/* an O_DIRECT file on tmpfs, or -1 */
 };
 
 struct shared {
@@ -183,7 +191,26 @@ void op_randcmd(struct fthr *t);
 void op_hostile(struct fthr *t);
 void op_victim_ioctl(struct fthr *t);
 
+/* ioctl.c, for mmcalls.c */
+void *hostile_ptr(struct fthr *t, size_t size);
+
+/* mmcalls.c */
+void mmcalls_init(struct fthr *t);
+void mmcalls_fini(struct fthr *t);
+void op_rfp(struct fthr *t);
+void op_mlock(struct fthr *t);
+void op_msync(struct fthr *t);
+void op_mbind(struct fthr *t);
+void op_pvm(struct fthr *t);
+void op_procmem(struct fthr *t);
+void op_vmsplice(struct fthr *t);
+void op_odirect(struct fthr *t);
+void op_fork(struct fthr *t);
+void op_roprobe(struct fthr *t);
+
 /* mm.c */
+void sub_range(struct fthr *t, int i, char **from, size_t *len);
+bool in_scratch(const struct fthr *t, const char *p, size_t len);
 char *scratch_addr(struct fthr *t);
 void map_drop(struct fthr *t, int i);
 void map_unmap(struct fthr *t, int i);

@@ -123,7 +123,7 @@ static char *own_slot(struct fthr *t, size_t size, bool misalign)
 }
 
 /* Addresses no call may read or write. */
-static void *hostile_ptr(struct fthr *t, size_t size)
+void *hostile_ptr(struct fthr *t, size_t size)
 {
 	switch (rnd_below(&t->rnd, 10)) {
 	case 0: return NULL;

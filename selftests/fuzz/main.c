@@ -11,8 +11,9 @@
  * misaligned, a struct straddling into a PROT_NONE page, memory another
  * thread unmaps meanwhile), and mmap of the device with random offsets,
  * lengths, flags and protections, then mprotect, munmap, mremap and
- * madvise on what it got. As root, one more process does the same as
- * nobody, for the EACCES and EPERM paths.
+ * madvise on what it got, and every other mm call with random arguments
+ * (mmcalls.c). As root, one more process does the same as nobody, for the
+ * EACCES and EPERM paths.
  *
  * Every result must be success or an errno the ABI documents for that
  * call; where the arguments decide the outcome (unknown command, bad
@@ -38,7 +39,10 @@ unsigned int fop_weights[F_NR] = {
 	[F_RANDCMD] = 12, [F_VERSION] = 2, [F_GET] = 16, [F_CTL] = 14,
 	[F_AT] = 10, [F_DT] = 8, [F_HOSTILE] = 8, [F_VICTIM_IOCTL] = 5,
 	[F_MMAP] = 8, [F_MPROTECT] = 4, [F_MUNMAP] = 4, [F_MREMAP] = 3,
-	[F_MADVISE] = 4, [F_TOUCH] = 3, [F_CHURN] = 2,
+	[F_MADVISE] = 6, [F_TOUCH] = 3, [F_CHURN] = 2,
+	[F_RFP] = 4, [F_MLOCK] = 3, [F_MSYNC] = 2, [F_MBIND] = 2, [F_PVM] = 3,
+	[F_PROCMEM] = 3, [F_VMSPLICE] = 3, [F_ODIRECT] = 2, [F_FORK] = 1,
+	[F_ROPROBE] = 3,
 };
 
 size_t pg;
@@ -162,6 +166,16 @@ static void run(struct fthr *t, enum fop op)
 	case F_MADVISE: op_madvise(t); break;
 	case F_TOUCH: op_touch(t); break;
 	case F_CHURN: op_churn(t); break;
+	case F_RFP: op_rfp(t); break;
+	case F_MLOCK: op_mlock(t); break;
+	case F_MSYNC: op_msync(t); break;
+	case F_MBIND: op_mbind(t); break;
+	case F_PVM: op_pvm(t); break;
+	case F_PROCMEM: op_procmem(t); break;
+	case F_VMSPLICE: op_vmsplice(t); break;
+	case F_ODIRECT: op_odirect(t); break;
+	case F_FORK: op_fork(t); break;
+	case F_ROPROBE: op_roprobe(t); break;
 	default: break;
 	}
 }
@@ -180,10 +194,12 @@ static void *thread_main(void *arg)
 		perror("thread setup");
 		exit(2);
 	}
+	mmcalls_init(t);
 	while (t->calls > 0) {
 		run(t, (enum fop)rnd_weighted(&t->rnd, fop_weights, F_NR));
 		t->calls--;
 	}
+	mmcalls_fini(t);
 	while (t->nmaps)
 		map_unmap(t, t->nmaps - 1);
 	munmap(t->scratch, SCRATCH_SIZE);

@@ -6,7 +6,7 @@
 
 /* ---- maps -------------------------------------------------------------- */
 
-static bool in_scratch(const struct fthr *t, const char *p, size_t len)
+bool in_scratch(const struct fthr *t, const char *p, size_t len)
 {
 	return p >= t->scratch && p + len <= t->scratch + SCRATCH_SIZE;
 }
@@ -49,6 +49,7 @@ int map_add(struct fthr *t, char *addr, size_t len, int id, int prot)
 	m->outside = !in_scratch(t, addr, len);
 	m->dt_ok = true;
 	m->grown = false;
+	m->ro_sure = m->ro && m->outside;
 	return t->nmaps++;
 }
 
@@ -192,7 +193,7 @@ void op_mmap(struct fthr *t)
 }
 
 /* A page range [*from, *from + *len) inside map @i. */
-static void sub_range(struct fthr *t, int i, char **from, size_t *len)
+void sub_range(struct fthr *t, int i, char **from, size_t *len)
 {
 	struct map *m = &t->maps[i];
 	size_t pages = m->len / pg, a = rnd_below(&t->rnd, pages);
@@ -299,9 +300,20 @@ void op_mremap(struct fthr *t)
 		}
 		return;
 	}
-	if (new_len > m->len && m->outside && !m->grown)
-		violation(t, F_MREMAP, "id %d: attachment %p grew from %zu to %zu bytes",
-			  m->id, (void *)m->addr, m->len, new_len);
+	/*
+	 * Growth is allowed as on SysV (or refused, EFAULT, while attachments
+	 * are VM_DONTEXPAND); past the segment's end a read raises SIGBUS.
+	 */
+	if (new_len > m->len && m->outside && !m->grown && m->dt_ok && !(flags & MREMAP_DONTUNMAP) &&
+	    id_info(t, m->id) && id_info(t, m->id)->size) {
+		size_t end = (id_info(t, m->id)->size + pg - 1) & ~(pg - 1);
+		int sig;
+
+		if (end < new_len && end < (64UL << 20) && (m->prot & PROT_READ) &&
+		    (sig = probe((char *)p + end, false)) != SIGBUS)
+			violation(t, F_MREMAP, "id %d: grown from %zu to %zu bytes, past its end (%zu) a read gave signal %d, want SIGBUS",
+				  m->id, m->len, new_len, end, sig);
+	}
 	if (flags & MREMAP_DONTUNMAP) {
 		/* The old range stays, empty: ours as before, a new one too. */
 		m->grown = true;
@@ -315,6 +327,9 @@ void op_mremap(struct fthr *t)
 	m->addr = p;
 	m->len = new_len;
 	m->outside = !in_scratch(t, p, new_len);
+	/* In scratch, anything of ours may land over it from now on. */
+	if (!m->outside)
+		m->ro_sure = false;
 }
 
 void op_madvise(struct fthr *t)
