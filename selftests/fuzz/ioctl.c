@@ -287,7 +287,7 @@ void op_version(struct fthr *t)
 	if (!tally(t, F_VERSION, ioctl(fd_rw, SHMIPC_IOC_VERSION, v), E_NONE, "own buffer"))
 		return;
 	if (v->abi_version != SHMIPC_ABI_VERSION || v->pad || v->reserved[0] ||
-	    v->reserved[1] || v->features != 0xf)
+	    v->reserved[1] || v->features != 0x1f)
 		violation(t, F_VERSION, "abi %u pad %u features %#llx reserved %#llx %#llx",
 			  v->abi_version, v->pad, (unsigned long long)v->features,
 			  (unsigned long long)v->reserved[0], (unsigned long long)v->reserved[1]);
@@ -367,6 +367,23 @@ static void check_ds(struct fthr *t, int id, const struct shmipc_ds *ds)
 		info->size = ds->segsz;
 }
 
+/* The shmctl commands the module answers; SHM_LOCK and SHM_UNLOCK wait. */
+static bool ctl_cmd_known(uint32_t cmd)
+{
+	switch (cmd) {
+	case SHMIPC_IPC_RMID:
+	case SHMIPC_IPC_SET:
+	case SHMIPC_IPC_STAT:
+	case SHMIPC_IPC_INFO:
+	case SHMIPC_SHM_STAT:
+	case SHMIPC_SHM_INFO:
+	case SHMIPC_SHM_STAT_ANY:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void op_ctl(struct fthr *t)
 {
 	static const uint32_t cmds[] = { SHMIPC_IPC_RMID, SHMIPC_IPC_SET, SHMIPC_IPC_STAT,
@@ -395,7 +412,7 @@ void op_ctl(struct fthr *t)
 		rnd_reserved(t, copy.u.ds.reserved, 4);
 	}
 	memcpy(c, &copy, sizeof(copy));
-	bad = copy.reserved[0] || copy.reserved[1] || copy.cmd > SHMIPC_IPC_STAT ||
+	bad = copy.reserved[0] || copy.reserved[1] || !ctl_cmd_known(copy.cmd) ||
 	      copy.id < 0 || (copy.cmd == SHMIPC_IPC_SET &&
 			      (copy.u.ds.reserved[0] || copy.u.ds.reserved[1] ||
 			       copy.u.ds.reserved[2] || copy.u.ds.reserved[3]));
@@ -405,9 +422,10 @@ void op_ctl(struct fthr *t)
 		return;
 	if (bad)
 		violation(t, F_CTL, "id %d cmd %u succeeded, want EINVAL", copy.id, copy.cmd);
-	/* Only u is copied out, and only by IPC_STAT. */
+	/* Only u is copied out, and not by IPC_SET or IPC_RMID. */
 	if (memcmp(c, &copy, offsetof(struct shmipc_ctl, u)) ||
-	    (copy.cmd != SHMIPC_IPC_STAT && memcmp(c, &copy, sizeof(copy))))
+	    ((copy.cmd == SHMIPC_IPC_SET || copy.cmd == SHMIPC_IPC_RMID) &&
+	     memcmp(c, &copy, sizeof(copy))))
 		violation(t, F_CTL, "id %d cmd %u: the kernel wrote where it should not",
 			  copy.id, copy.cmd);
 	if (copy.cmd == SHMIPC_IPC_STAT)
@@ -495,6 +513,7 @@ void op_dt(struct fthr *t)
 	struct shmipc_dt *d = (void *)own_slot(t, sizeof(*d), rnd_chance(&t->rnd, 20));
 	struct shmipc_dt copy = { 0 };
 	unsigned int r = (unsigned int)rnd_below(&t->rnd, 100);
+	uint64_t end = 0;	/* must_ok: where the attachment ends */
 	int i = -1, j, c;
 	bool must_ok = false, not_att = false;
 
@@ -504,16 +523,19 @@ void op_dt(struct fthr *t)
 		must_ok = t->maps[i].outside && t->maps[i].dt_ok && !t->maps[i].grown;
 	} else if (r < 65 && t->nmaps &&
 		   t->maps[i = (int)rnd_below(&t->rnd, (uint64_t)t->nmaps)].len > pg) {
-		/* Inside one of ours: never the start of someone else's. */
+		/*
+		 * Inside one of ours. As SysV's, shmdt() then detaches the
+		 * first piece above whose offset is its distance from the
+		 * address, if there is one: success is no violation.
+		 */
 		copy.addr = (uint64_t)(uintptr_t)t->maps[i].addr + pg;
-		not_att = t->maps[i].outside;
 		i = -1;
 	} else if (r < 80) {
 		i = -1;
 		copy.addr = (uint64_t)(uintptr_t)scratch_addr(t);
 	} else {
 		copy.addr = (uint64_t)(uintptr_t)hostile_ptr(t, 8);
-		not_att = true;
+		not_att = copy.addr >= (1ULL << 47);	/* no user address */
 	}
 	rnd_reserved(t, copy.reserved, 2);
 	memcpy(d, &copy, sizeof(copy));
@@ -544,23 +566,32 @@ void op_dt(struct fthr *t)
 		}
 		return;
 	}
+	if (must_ok)
+		end = copy.addr + t->maps[i].len;
 	for (j = t->nmaps - 1; j >= 0; j--)
 		if ((uint64_t)(uintptr_t)t->maps[j].addr == copy.addr)
 			map_drop(t, j);
 	/*
-	 * One attachment went; our other maps placed by the kernel are ours
-	 * alone and must still be there. One that is not was taken by the
-	 * detach: say so, and forget it rather than unmap its range later.
+	 * One attachment went. SysV's shmdt() takes, from where one of ours
+	 * starts, that one's pieces up to its size above and nothing else: our
+	 * other maps there, placed by the kernel, are ours alone and must
+	 * still be there. One that is not was taken by the detach: say so, and
+	 * forget it rather than unmap its range later. Any other map that went
+	 * was taken by a shmdt() of another address, which detaches the first
+	 * piece of any attachment above it whose offset is its distance from
+	 * that address (another thread's too): forget it.
 	 */
 	for (j = t->nmaps - 1; j >= 0; j--) {
+		uint64_t at = (uint64_t)(uintptr_t)t->maps[j].addr;
 		unsigned char v;
 
 		if (!t->maps[j].outside || t->maps[j].grown ||
 		    mincore(t->maps[j].addr, pg, &v) == 0)
 			continue;
-		violation(t, F_DT, "shmdt(%#llx) also detached map %p+%zu (id %d, prot %#x)",
-			  (unsigned long long)copy.addr, (void *)t->maps[j].addr,
-			  t->maps[j].len, t->maps[j].id, t->maps[j].prot);
+		if (at >= copy.addr && at < end)
+			violation(t, F_DT, "shmdt(%#llx) also detached map %p+%zu (id %d, prot %#x)",
+				  (unsigned long long)copy.addr, (void *)t->maps[j].addr,
+				  t->maps[j].len, t->maps[j].id, t->maps[j].prot);
 		map_drop(t, j);
 	}
 }

@@ -270,21 +270,31 @@ void drop_gone(struct thr *t)
 			att_drop(t, j);
 }
 
-/* shmdt (or munmap where the start is gone), and what the detach left. */
+/*
+ * shmdt, and what the detach left. Where the first page is gone (only in
+ * our own scratch slot, where nothing else is mapped in the hole), a piece
+ * is not where an attachment starts, but the start still names it: as
+ * SysV's shmdt(), ours takes the first piece above the address whose
+ * offset is its distance from it, and the rest of that attachment.
+ */
 void detach_att(struct thr *t, int i)
 {
 	struct att *a = &t->att[i];
 	char *start = a->addr - a->off;
 
 	if (a->off) {
-		/* Not the start of an attachment any more. */
+		int rc;
+
 		tally_fail(t, OP_DT, sys_dt(t->fd, a->addr), E_INVAL,
 			   "id %d: piece at offset %zu", a->seg.id, a->off);
-		tally_fail(t, OP_DT, sys_dt(t->fd, start), E_INVAL,
-			   "id %d: unmapped start", a->seg.id);
-		event(t->gidx, "munmap", a->addr, a->len, 0);
-		tally(t, OP_MUNMAP_PART, munmap(a->addr, a->len), E_NONE,
-		      "id %d rest", a->seg.id);
+		rc = sys_dt(t->fd, start);
+		event(t->gidx, "dt", start, a->off + a->len, rc);
+		if (!tally(t, OP_DT, rc, E_NONE, "id %d: unmapped start %p",
+			   a->seg.id, (void *)start))
+			munmap(a->addr, a->len);	/* in our scratch slot */
+		else if (!range_unmapped(a->addr, a->len))
+			violation(t, OP_DT, "id %d: shmdt(%p) left pages of [%p, +%zu) mapped",
+				  a->seg.id, (void *)start, (void *)a->addr, a->len);
 	} else if (a->remapped) {
 		/*
 		 * remap_file_pages made a new mapping there: shmdt takes it

@@ -108,10 +108,10 @@ static const int E_INVAL[] = { EINVAL, 0 };
 static const int E_STALE[] = { EINVAL, EIDRM, 0 };
 static const int E_ACCES[] = { EACCES, 0 };
 /*
- * mremap refuses to grow a VM_DONTEXPAND mapping with EFAULT; without it
- * (as SysV), growth works, or finds no room in place (ENOMEM).
+ * mremap grows an attachment as it grows a SysV one; in place only where
+ * the pages after it are free (ENOMEM otherwise).
  */
-static const int E_GROW[] = { EFAULT, ENOMEM, 0 };
+static const int E_GROW[] = { ENOMEM, 0 };
 
 struct seginfo {
 	int id;
