@@ -64,6 +64,37 @@ static const int E_RFP[] = { EINVAL, ENOMEM, EACCES, EPERM, 0 };
 static const int E_DONTUNMAP[] = { EINVAL, 0 };
 static const int E_FORCE_RO[] = { EIO, EFAULT, EPERM, EACCES, 0 };
 static const int E_PROT[] = { EACCES, 0 };
+/* MADV_REMOVE checks VM_LOCKED (EINVAL) before the write access (EACCES). */
+static const int E_PROT_LOCKED[] = { EACCES, EINVAL, 0 };
+
+/*
+ * mlockall() windows of this process (op_mlock): every VMA of every
+ * thread is VM_LOCKED from mlockall until munlockall. A window began
+ * before mlockall is called, ended after munlockall returns.
+ */
+static uint64_t mlockall_began, mlockall_ended;
+
+/* Before a call: what later tells whether a window overlapped it. */
+static uint64_t lock_mark(void)
+{
+	return __atomic_load_n(&mlockall_ended, __ATOMIC_SEQ_CST);
+}
+
+/* After it: did a window begin before it returned, and not end before it began? */
+static bool lock_overlapped(uint64_t mark)
+{
+	return __atomic_load_n(&mlockall_began, __ATOMIC_SEQ_CST) > mark;
+}
+
+/*
+ * What MADV_REMOVE through a read-only attachment may give, as SysV's:
+ * EACCES, or EINVAL where the VMA was VM_LOCKED (another thread's
+ * mlockall meanwhile).
+ */
+static const int *e_remove_ro(uint64_t mark)
+{
+	return lock_overlapped(mark) ? E_PROT_LOCKED : E_PROT;
+}
 
 /* O_DIRECT wants an aligned buffer; one page of it per thread. */
 static __thread char dbuf[65536] __attribute__((aligned(4096)));
@@ -472,6 +503,69 @@ static void unmap_att(struct thr *t, int i)
 
 /* ---- the calls ----------------------------------------------------------- */
 
+/* The VMA (file) that maps the first page of @a now, if any. */
+static bool att_file(const struct att *a, struct vma *out)
+{
+	static __thread struct vma v[MAX_VMAS];
+	int j, n = read_vmas(0, v, MAX_VMAS);
+
+	for (j = 0; j < n; j++)
+		if ((uintptr_t)a->addr >= v[j].start && (uintptr_t)a->addr < v[j].end) {
+			*out = v[j];
+			return true;
+		}
+	return false;
+}
+
+/*
+ * remap_file_pages() is an munmap of the range, then an mmap of the VMA's
+ * file over it. Where the range held every VMA left of a segment marked
+ * for destruction, the munmap takes nattch to 0 and destroys it; the mmap
+ * then finds it gone (SysV's shm_mmap: EINVAL) and the call fails (EINVAL;
+ * ENOMEM measured too, for SysV and shmipc alike, on 6.1 and 6.12),
+ * leaving a hole. SysV does just that. Is that what happened to
+ * @a (failed with @err, @file its VMA before)? Then it must be exactly
+ * that, and @a is forgotten at once: where the kernel chose the address,
+ * others may map into the hole by now.
+ */
+static bool rfp_destroyed(struct thr *t, int i, char *from, size_t len, int err,
+			  const struct vma *file)
+{
+	static __thread struct vma v[MAX_VMAS];
+	struct att *a = &t->att[i];
+	struct shmipc_ds ds;
+	int id = a->seg.id, j, n;
+
+	/* Held by @a before the call: alive unless the call destroyed it. */
+	if (!sys_ctl(t->fd, id, SHMIPC_IPC_STAT, &ds))
+		return false;
+	t->cnt[OP_RFP].calls++;
+	if (errno != EINVAL && errno != EIDRM)
+		violation(t, OP_RFP, "id %d: IPC_STAT after a failed remap_file_pages: %s",
+			  id, errno_name(errno));
+	else if (from != a->addr || len != a->len)
+		violation(t, OP_RFP, "id %d: remap_file_pages(%p+%zu) of part of attachment %p+%zu failed (%s) and destroyed the segment",
+			  id, (void *)from, len, (void *)a->addr, a->len, errno_name(err));
+	else if (err != EINVAL && err != ENOMEM)
+		violation(t, OP_RFP, "id %d: remap_file_pages destroyed the segment and failed with %s, want EINVAL or ENOMEM (as SysV)",
+			  id, errno_name(err));
+	else if (a->slot >= 0 && !range_unmapped(from, len))
+		violation(t, OP_RFP, "id %d: remap_file_pages destroyed the segment but left pages of %p+%zu mapped",
+			  id, (void *)from, len);
+	else
+		t->cnt[OP_RFP].ok++;
+	/* Nothing may map the destroyed segment's file any more. */
+	n = file ? read_vmas(0, v, MAX_VMAS) : 0;
+	for (j = 0; j < n; j++)
+		if (v[j].dev == file->dev && v[j].ino == file->ino)
+			violation(t, OP_RFP, "id %d: destroyed by remap_file_pages, but %#lx-%#lx still maps it",
+				  id, v[j].start, v[j].end);
+	event(t->gidx, "rfp-destroyed", from, len, id);
+	att_drop(t, i);
+	check_nattch(t, OP_RFP, id, 0);
+	return true;
+}
+
 /*
  * remap_file_pages on all or part of an attachment, at page offset 0 or
  * another. It may fail; when it works the pages must be those of the
@@ -481,7 +575,9 @@ static void unmap_att(struct thr *t, int i)
  */
 void op_rfp(struct thr *t)
 {
-	int i = pick_att(t, fit_nohole), sig;
+	int i = pick_att(t, fit_nohole), sig, err;
+	struct vma file;
+	bool have_file;
 	size_t len, pages, pgoff, segpages, zoff;
 	struct att *a, v;
 	char *from, *zp;
@@ -504,11 +600,16 @@ void op_rfp(struct thr *t)
 	case 2: pgoff = rnd_below(&t->rnd, segpages - (pages < segpages ? pages : segpages) + 1); break;
 	default: pgoff = segpages + rnd_below(&t->rnd, 4); break;		/* past the end */
 	}
+	have_file = att_file(a, &file);
 	rc = remap_file_pages(from, len, 0, pgoff, 0);
+	err = errno;
 	event(t->gidx, "rfp", from, len, rc);
 	if (!tally(t, OP_RFP, rc, E_RFP, "id %d %s %p+%zu pgoff %zu", a->seg.id,
-		   a->ro ? "ro" : "rw", (void *)from, len, pgoff))
+		   a->ro ? "ro" : "rw", (void *)from, len, pgoff)) {
+		if (rfp_destroyed(t, i, from, len, err, have_file ? &file : NULL))
+			return;
 		return after(t, OP_RFP, a);
+	}
 	/* A new mapping there now: shmdt need not know it; maybe a new VMA. */
 	a->remapped = true;
 	if (len < a->len)
@@ -673,6 +774,7 @@ void op_madvise(struct thr *t)
 		ADV_POPULATE_WRITE, ADV_DONTNEED_LOCKED, MADV_MERGEABLE,
 		MADV_UNMERGEABLE, MADV_DONTDUMP, MADV_DODUMP };
 	int i = pick_att(t, fit_any), adv = advice[rnd_below(&t->rnd, ARRAY_SIZE(advice))];
+	uint64_t mark;
 	struct att *a;
 	size_t len;
 	char *from;
@@ -688,10 +790,11 @@ void op_madvise(struct thr *t)
 		if (!from)
 			return;
 	}
+	mark = lock_mark();
 	rc = madvise(from, len, adv);
 	event(t->gidx, "madvise", from, len, adv);
 	if (a->ro && (adv == MADV_REMOVE || adv == ADV_POPULATE_WRITE))
-		tally_fail(t, OP_MADVISE, rc, adv == MADV_REMOVE ? E_PROT : E_POPW_RO,
+		tally_fail(t, OP_MADVISE, rc, adv == MADV_REMOVE ? e_remove_ro(mark) : E_POPW_RO,
 			   "id %d: advice %d on a read-only attachment", a->seg.id, adv);
 	else
 		tally(t, OP_MADVISE, rc, E_MADV, "id %d %p+%zu advice %d", a->seg.id,
@@ -727,10 +830,12 @@ void op_mlock(struct thr *t)
 		break;
 	case 2:
 		/* The whole process, briefly: what is mapped now, on fault. */
+		__atomic_add_fetch(&mlockall_began, 1, __ATOMIC_SEQ_CST);
 		tally(t, OP_MLOCK, mlockall(MCL_CURRENT | MCL_ONFAULT), E_LOCK, "mlockall");
 		if (!a->ro)
 			write_rec(t, OP_MLOCK, a, ++t->value);
 		tally(t, OP_MLOCK, munlockall(), E_NONE, "munlockall");
+		__atomic_add_fetch(&mlockall_ended, 1, __ATOMIC_SEQ_CST);
 		break;
 	default:
 		break;
@@ -1219,9 +1324,13 @@ void op_ro_write(struct thr *t)
 			ro_put(t, a, "O_DIRECT read", put_odirect, 0);
 	}
 	zp = zero_page(t, a);
-	if (zp)
-		tally_fail(t, OP_RO_WRITE, madvise(zp, pg, MADV_REMOVE), E_PROT,
+	if (zp) {
+		uint64_t mark = lock_mark();
+		int rc = madvise(zp, pg, MADV_REMOVE);
+
+		tally_fail(t, OP_RO_WRITE, rc, e_remove_ro(mark),
 			   "id %d: MADV_REMOVE through a read-only attachment", a->seg.id);
+	}
 	tally_fail(t, OP_RO_WRITE, madvise(a->addr, a->len, ADV_POPULATE_WRITE), E_POPW_RO,
 		   "id %d: MADV_POPULATE_WRITE of a read-only attachment", a->seg.id);
 	zp = zero_byte(t, a, &off);
