@@ -295,19 +295,6 @@ void detach_att(struct thr *t, int i)
 		else if (!range_unmapped(a->addr, a->len))
 			violation(t, OP_DT, "id %d: shmdt(%p) left pages of [%p, +%zu) mapped",
 				  a->seg.id, (void *)start, (void *)a->addr, a->len);
-	} else if (a->remapped) {
-		/*
-		 * remap_file_pages made a new mapping there: shmdt takes it
-		 * as SysV's does, or does not know it (EINVAL) and munmap
-		 * must. Either way nothing may stay.
-		 */
-		int rc = sys_dt(t->fd, a->addr);
-
-		event(t->gidx, "dt-remapped", a->addr, a->len, rc);
-		if (!tally(t, OP_DT, rc, E_INVAL, "id %d remapped at %p", a->seg.id,
-			   (void *)a->addr) || !range_unmapped(a->addr, a->len))
-			tally(t, OP_MUNMAP_PART, munmap(a->addr, a->len), E_NONE,
-			      "id %d remapped", a->seg.id);
 	} else {
 		int rc = sys_dt(t->fd, a->addr);
 

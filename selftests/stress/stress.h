@@ -132,7 +132,7 @@ struct att {
 	bool tail_cut;		/* the pages after addr + len are unmapped */
 	bool split;		/* several VMAs, which never merge (vm_ops->close) */
 	bool gone;		/* unmapped behind our back (reported): forget it */
-	bool remapped;		/* remap_file_pages'd: shmdt may not know it */
+	bool remapped;		/* remap_file_pages'd (in place): shmdt takes it */
 };
 
 struct thr {
