@@ -24,9 +24,11 @@
 #define LIBSHMIPC_HIDDEN __attribute__((visibility("hidden")))
 
 /*
- * The descriptor of /dev/shmipc, opened on first use and kept for the
- * life of the process (close-on-exec). Returns it, or -1 with errno:
- * ENOSYS when the device does not exist, open(2)'s errno otherwise.
+ * The descriptor of /dev/shmipc, opened on first use and kept
+ * (close-on-exec); checked on every use to still be that file, and
+ * opened again if the program closed it or reused its number (device.c).
+ * Returns it, or -1 with errno: ENOSYS when the device does not exist,
+ * open(2)'s errno otherwise.
  */
 LIBSHMIPC_HIDDEN int libshmipc_device_fd(void);
 

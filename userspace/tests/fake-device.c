@@ -4,10 +4,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <shmipc.h>	/* the ABI, for SHMIPC_DEVICE */
@@ -27,13 +31,34 @@ int (*fake_ioctl)(unsigned long request, void *arg);
 atomic_int fake_ioctl_calls;
 unsigned long fake_last_request;
 unsigned char fake_last_arg[512];
+atomic_int fake_foreign_ioctl_calls;
 
-/* Which descriptors are the fake device's. */
-static atomic_bool is_fake[1024];
+/* Which descriptors the fake open handed out. */
+#define MAX_FDS	1024
+static atomic_bool is_fake[MAX_FDS];
 
+/* The device node, a memfd made by the first open, and its inode. */
+static pthread_once_t node_once = PTHREAD_ONCE_INIT;
+static int node_fd = -1;
+static unsigned long long node_ino;
+
+static void make_node(void)
+{
+	struct stat st;
+
+	node_fd = memfd_create("fake-shmipc", MFD_CLOEXEC);
+	if (node_fd >= 0 && fstat(node_fd, &st) == 0)
+		node_ino = st.st_ino;
+}
+
+/* Still the fake device: handed out, and not replaced by dup2() since. */
 static bool fake_fd(int fd)
 {
-	return fd >= 0 && fd < (int)(sizeof(is_fake) / sizeof(is_fake[0])) && is_fake[fd];
+	struct stat st;
+
+	if (fd < 0 || fd >= MAX_FDS || !is_fake[fd])
+		return false;
+	return fstat(fd, &st) == 0 && st.st_ino == node_ino;
 }
 
 int __wrap_open(const char *path, int flags, ...)
@@ -59,8 +84,17 @@ int __wrap_open(const char *path, int flags, ...)
 		errno = fake_open_errno;
 		return -1;
 	}
-	fd = __real_open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd >= 0 && fd < (int)(sizeof(is_fake) / sizeof(is_fake[0]))) {
+	pthread_once(&node_once, make_node);
+	if (node_fd < 0) {
+		errno = EIO;
+		return -1;
+	}
+	/* A new open file of the same inode, as open(2) of a node gives. */
+	char node_path[64];
+
+	snprintf(node_path, sizeof(node_path), "/proc/self/fd/%d", node_fd);
+	fd = __real_open(node_path, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && fd < MAX_FDS) {
 		is_fake[fd] = true;
 		atomic_fetch_add(&fake_open_fds, 1);
 	}
@@ -69,7 +103,7 @@ int __wrap_open(const char *path, int flags, ...)
 
 int __wrap_close(int fd)
 {
-	if (fake_fd(fd)) {
+	if (fd >= 0 && fd < MAX_FDS && is_fake[fd]) {
 		is_fake[fd] = false;
 		atomic_fetch_sub(&fake_open_fds, 1);
 	}
@@ -85,8 +119,10 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 	va_start(ap, request);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	if (!fake_fd(fd))
+	if (!fake_fd(fd)) {
+		atomic_fetch_add(&fake_foreign_ioctl_calls, 1);
 		return __real_ioctl(fd, request, arg);
+	}
 
 	atomic_fetch_add(&fake_ioctl_calls, 1);
 	fake_last_request = request;

@@ -13,7 +13,10 @@
 
 /*
  * open(SHMIPC_DEVICE) fails with this errno when nonzero; otherwise it
- * succeeds with a descriptor of /dev/null, after fake_open_delay_us.
+ * succeeds, after fake_open_delay_us, with a new open of one memfd that
+ * stands for the device node: every open shares its inode, as opens of
+ * a real device node do, and a number reused by another file (dup2 onto
+ * it) is told apart from the fake device by its inode.
  */
 extern int fake_open_errno;
 extern unsigned int fake_open_delay_us;
@@ -30,5 +33,11 @@ extern int (*fake_ioctl)(unsigned long request, void *arg);
 extern atomic_int fake_ioctl_calls;
 extern unsigned long fake_last_request;
 extern unsigned char fake_last_arg[512];	/* the argument as the library passed it */
+
+/*
+ * ioctl() calls on descriptors that are not the fake device's (passed on
+ * to the real ioctl): the library must never make one.
+ */
+extern atomic_int fake_foreign_ioctl_calls;
 
 #endif /* SHMIPC_TEST_FAKE_DEVICE_H */

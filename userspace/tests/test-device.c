@@ -2,11 +2,16 @@
 /*
  * How the library opens /dev/shmipc: errors mapped to ENOSYS or passed
  * through, failures retried, one descriptor per process even under a
- * race. Runs against the fake device (fake-device.h).
+ * race, a descriptor the program closed or reused opened again (and the
+ * reused number's file left alone). Runs against the fake device
+ * (fake-device.h).
  */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../include/shmipc.h"
 #include "fake-device.h"
@@ -130,6 +135,83 @@ static int racing_first_use_keeps_one_descriptor(void)
 	return 0;
 }
 
+static int closed_descriptor_is_opened_again(void)
+{
+	int fd;
+
+	fake_ioctl = answer_ok;
+	fd = libshmipc_device_fd();
+	CHECK(fd >= 0);
+	/* A daemon closing everything it did not open itself. */
+	CHECK_OK(close(fd));
+	errno = EDOM;
+	CHECK(shmipc_get(1, 1, 0) == 0);
+	CHECK(errno == EDOM);	/* the failed check leaves no trace */
+	CHECK(fake_open_calls == 2);
+	CHECK(fake_ioctl_calls == 1);
+	CHECK(fake_open_fds == 1);
+	CHECK(shmipc_ctl(0, IPC_RMID, NULL) == 0);
+	CHECK(fake_open_calls == 2);	/* and the new one is kept */
+	CHECK(fake_foreign_ioctl_calls == 0);
+	return 0;
+}
+
+static int reused_number_is_left_to_its_new_file(void)
+{
+	int fd, other;
+	struct stat before, after;
+
+	fake_ioctl = answer_ok;
+	fd = libshmipc_device_fd();
+	CHECK(fd >= 0);
+	/* The program closes our descriptor and another file takes its number. */
+	other = open("/dev/zero", O_RDONLY);
+	CHECK(other >= 0);
+	CHECK(dup2(other, fd) == fd);
+	CHECK_OK(close(other));
+	CHECK_OK(fstat(fd, &before));
+
+	CHECK(shmipc_get(1, 1, 0) == 0);
+	CHECK(fake_foreign_ioctl_calls == 0);	/* /dev/zero got no ioctl */
+	CHECK(fake_ioctl_calls == 1);		/* the new descriptor did */
+	CHECK(fake_open_calls == 2);
+	CHECK(libshmipc_device_fd() != fd);
+	/* The library did not close what is now the program's file. */
+	CHECK_OK(fstat(fd, &after));
+	CHECK(after.st_ino == before.st_ino && after.st_rdev == before.st_rdev);
+	return 0;
+}
+
+static void *race_reopen(void *out)
+{
+	pthread_barrier_wait(&start);
+	*(int *)out = shmipc_get(1, 1, 0) == 0 ? libshmipc_device_fd() : -1;
+	return NULL;
+}
+
+static int racing_reopen_keeps_one_descriptor(void)
+{
+	pthread_t threads[RACERS];
+	int fds[RACERS];
+
+	fake_ioctl = answer_ok;
+	CHECK(libshmipc_device_fd() >= 0);
+	CHECK_OK(close(libshmipc_device_fd()));
+	fake_open_delay_us = 20000;
+	pthread_barrier_init(&start, NULL, RACERS);
+	for (int i = 0; i < RACERS; i++)
+		CHECK(pthread_create(&threads[i], NULL, race_reopen, &fds[i]) == 0);
+	for (int i = 0; i < RACERS; i++)
+		pthread_join(threads[i], NULL);
+
+	for (int i = 0; i < RACERS; i++)
+		CHECK(fds[i] == fds[0] && fds[i] >= 0);
+	NOTE("%d threads opened the device again", (int)fake_open_calls - 1);
+	CHECK(fake_open_fds == 1);
+	CHECK(fake_foreign_ioctl_calls == 0);
+	return 0;
+}
+
 static int success_keeps_errno_including_first_open(void)
 {
 	fake_ioctl = answer_ok;
@@ -148,6 +230,9 @@ static const struct harness_test tests[] = {
 	TEST(failed_open_is_retried_by_next_call),
 	TEST(device_is_opened_once),
 	TEST(racing_first_use_keeps_one_descriptor),
+	TEST(closed_descriptor_is_opened_again),
+	TEST(reused_number_is_left_to_its_new_file),
+	TEST(racing_reopen_keeps_one_descriptor),
 	TEST(success_keeps_errno_including_first_open),
 };
 
