@@ -52,6 +52,7 @@ for t in test-nodevice test-device test-calls test-sem; do
 	run "$t" "$O/tests/$t"
 done
 run test-symbols.sh sh "$srcdir/tests/test-symbols.sh"
+run test-preload.sh sh "$srcdir/tests/test-preload.sh"
 run test-examples.sh sh "$srcdir/tests/test-examples.sh"
 run test-install.sh sh "$srcdir/tests/test-install.sh"
 

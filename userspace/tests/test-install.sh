@@ -50,7 +50,7 @@ usr="/usr/local"
 installs_files() {
 	install_into "$root" "$usr" || return 1
 	for f in include/shmipc.h lib/libshmipc.so.1.0.0 lib/libshmipc.a \
-		 lib/pkgconfig/shmipc.pc; do
+		 lib/libshmipc-preload.so lib/pkgconfig/shmipc.pc; do
 		[ -f "$root$usr/$f" ] || { echo "missing $usr/$f"; return 1; }
 	done
 	[ "$(readlink "$root$usr/lib/libshmipc.so.1")" = libshmipc.so.1.0.0 ] &&

@@ -4,7 +4,9 @@
 # What the built libraries show the world: the shared library exports
 # exactly the functions the public header declares, each at version
 # SHMIPC_1.0, under soname libshmipc.so.1, needing only libc; the static
-# library defines no global symbol outside shmipc_* and libshmipc_*.
+# library defines no global symbol outside shmipc_* and libshmipc_*;
+# libshmipc-preload.so exports shmget, shmat, shmdt and shmctl alone,
+# unversioned, and needs only libc.
 # Prints "ok name" / "not ok name" lines for tests/run.sh.
 
 set -u
@@ -74,10 +76,26 @@ static_globals_in_namespace() {
 	empty_or_show "$tmp/stray" "stray global: "
 }
 
+preload_exports_the_four_sysv_functions() {
+	nm -D --defined-only --with-symbol-versions "$lib/libshmipc-preload.so" |
+		awk '$2 != "A" { print $3 }' | sort >"$tmp/preload"
+	# Unversioned, so that they stand in for glibc's versioned ones.
+	printf 'shmat\nshmctl\nshmdt\nshmget\n' | diff - "$tmp/preload" >"$tmp/diff"
+	empty_or_show "$tmp/diff" ""
+}
+
+preload_needs_only_libc() {
+	readelf -d "$lib/libshmipc-preload.so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
+		grep -vx 'libc\.so\.6' >"$tmp/needed"
+	empty_or_show "$tmp/needed" "needs: "
+}
+
 check shared_library_exports_exactly_the_declared_functions exports_match_header
 check shared_library_exports_are_at_version_shmipc_1_0 exports_are_versioned
 check shared_library_soname_is_libshmipc_so_1 soname_is_major_version
 check development_symlinks_point_down_the_chain symlinks_chain
 check shared_library_needs_only_libc needs_only_libc
 check static_library_globals_stay_in_namespace static_globals_in_namespace
+check preload_exports_exactly_the_four_sysv_functions_unversioned preload_exports_the_four_sysv_functions
+check preload_needs_only_libc preload_needs_only_libc
 exit $status
