@@ -508,6 +508,13 @@ void op_at(struct fthr *t)
 	check_fresh(t, F_AT, i, false);
 }
 
+static bool page_is_mapped(void *addr)
+{
+	unsigned char v;
+
+	return mincore(addr, pg, &v) == 0;
+}
+
 void op_dt(struct fthr *t)
 {
 	struct shmipc_dt *d = (void *)own_slot(t, sizeof(*d), rnd_chance(&t->rnd, 20));
@@ -550,6 +557,12 @@ void op_dt(struct fthr *t)
 				  (unsigned long long)copy.addr);
 		return;
 	}
+	/*
+	 * Our own attachment's start must detach, unless it is gone: another
+	 * thread's shmdt() of an address below searches upward, as SysV's.
+	 */
+	if (must_ok && !page_is_mapped((void *)(uintptr_t)copy.addr))
+		must_ok = false;
 	c = ioctl(fd_rw, SHMIPC_IOC_DT, d);
 	event(t->idx, "dt", (void *)(uintptr_t)copy.addr, pg, c);
 	if (!tally(t, F_DT, c, must_ok ? E_NONE : E_DT,
