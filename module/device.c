@@ -10,35 +10,10 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/moduleparam.h>
-#include <uapi/linux/shm.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "internal.h"
-
-unsigned long shmipc_shmmax = SHMMAX;
-module_param_named(shmmax, shmipc_shmmax, ulong, 0644);
-MODULE_PARM_DESC(shmmax, "Largest segment in bytes, as kernel.shmmax");
-
-unsigned long shmipc_shmall = SHMALL;
-module_param_named(shmall, shmipc_shmall, ulong, 0644);
-MODULE_PARM_DESC(shmall, "Pages in all segments of a namespace, as kernel.shmall");
-
-/* Ids have SHMIPC_IDX_BITS of index: at most that many segments. */
-static int shmipc_set_shmmni(const char *val, const struct kernel_param *kp)
-{
-	return param_set_uint_minmax(val, kp, 1, SHMIPC_IDX_MAX + 1);
-}
-
-static const struct kernel_param_ops shmipc_shmmni_ops = {
-	.set = shmipc_set_shmmni,
-	.get = param_get_uint,
-};
-
-unsigned int shmipc_shmmni = SHMMNI;
-module_param_cb(shmmni, &shmipc_shmmni_ops, &shmipc_shmmni, 0644);
-MODULE_PARM_DESC(shmmni, "Segments per namespace, 1 to 32768, as kernel.shmmni");
 
 static long shmipc_ioctl_version(struct shmipc_version __user *uarg)
 {

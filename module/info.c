@@ -93,11 +93,11 @@ int shmipc_ns_info(struct shmipc_ns *ns, struct shmipc_ctl *args)
 
 	memset(&args->u, 0, sizeof(args->u));
 	if (args->cmd == SHMIPC_IPC_INFO) {
-		info->shmmax = READ_ONCE(shmipc_shmmax);
+		info->shmmax = shmipc_ns_shmmax(ns);
 		info->shmmin = SHMMIN;
-		info->shmmni = min(READ_ONCE(shmipc_shmmni), SHMIPC_IDX_MAX + 1);
+		info->shmmni = shmipc_ns_shmmni(ns);
 		info->shmseg = info->shmmni;
-		info->shmall = READ_ONCE(shmipc_shmall);
+		info->shmall = shmipc_ns_shmall(ns);
 	}
 	mutex_lock(&ns->lock);
 	if (args->cmd == SHMIPC_SHM_INFO) {

@@ -85,10 +85,11 @@ struct shmipc_seg {
 	struct pid *cpid, *lpid;
 };
 
-/* Limits, writable module parameters (device.c). */
-extern unsigned long shmipc_shmmax;
-extern unsigned long shmipc_shmall;
-extern unsigned int shmipc_shmmni;
+/* limits.c: the namespace's kernel.shm* settings, within the module's caps */
+unsigned long shmipc_ns_shmmax(const struct shmipc_ns *ns);
+unsigned long shmipc_ns_shmall(const struct shmipc_ns *ns);
+unsigned int shmipc_ns_shmmni(const struct shmipc_ns *ns);
+bool shmipc_ns_rmid_forced(const struct shmipc_ns *ns);
 
 /* namespace.c */
 void shmipc_ns_exit(void);

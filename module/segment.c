@@ -147,15 +147,20 @@ static void shmipc_seg_remove(struct shmipc_seg *seg)
 
 /*
  * Drops one of @seg's attachments or pins; the last one destroys a removed
- * segment. The caller holds another reference on @seg (a VMA's file, a
- * pin's), so the segment outlives the lock it is destroyed under.
+ * segment, or any segment under kernel.shm_rmid_forced, as SysV's. The
+ * caller holds another reference on @seg (a VMA's file, a pin's), so the
+ * segment outlives the lock it is destroyed under.
  */
 static void shmipc_seg_drop_locked(struct shmipc_seg *seg)
 {
 	lockdep_assert_held(&seg->ns->lock);
 	seg->nattch--;
-	if (!seg->nattch && (seg->mode & SHMIPC_SHM_DEST))
+	if (seg->nattch)
+		return;
+	if (seg->mode & SHMIPC_SHM_DEST)
 		shmipc_seg_destroy(seg);
+	else if (shmipc_ns_rmid_forced(seg->ns))
+		shmipc_seg_remove(seg);
 }
 
 /* The segment @id, held by a reference, or an ERR_PTR. */
@@ -293,11 +298,12 @@ static struct shmipc_seg *shmipc_seg_alloc(const struct shmipc_get *args)
 	return seg;
 }
 
-/* Do @pages more fit in shmall beside the @used pages of a namespace? */
-static bool shmipc_ns_fits(unsigned long used, unsigned long pages)
+/* Do @pages more fit in shmall beside the pages @ns uses? */
+static bool shmipc_ns_fits(struct shmipc_ns *ns, unsigned long pages)
 {
-	return used + pages >= used &&
-	       used + pages <= READ_ONCE(shmipc_shmall);
+	unsigned long used = READ_ONCE(ns->nr_pages);
+
+	return used + pages >= used && used + pages <= shmipc_ns_shmall(ns);
 }
 
 /*
@@ -317,14 +323,14 @@ static unsigned int shmipc_ns_cycle(struct shmipc_ns *ns, unsigned int mni)
 static int shmipc_seg_publish(struct shmipc_ns *ns, struct shmipc_seg *seg)
 {
 	unsigned long pages = shmipc_seg_pages(seg);
-	unsigned int mni = min(READ_ONCE(shmipc_shmmni), SHMIPC_IDX_MAX + 1);
+	unsigned int mni = shmipc_ns_shmmni(ns);
 	u32 idx;
 	int err;
 
 	lockdep_assert_held(&ns->lock);
 	if (seg->key != SHMIPC_IPC_PRIVATE && xa_load(&ns->keys, (u32)seg->key))
 		return -EAGAIN;
-	if (ns->nr_segs >= mni || !shmipc_ns_fits(ns->nr_pages, pages))
+	if (ns->nr_segs >= mni || !shmipc_ns_fits(ns, pages))
 		return -ENOSPC;
 	err = xa_alloc_cyclic(&ns->ids, &idx, seg,
 			      XA_LIMIT(0, shmipc_ns_cycle(ns, mni) - 1),
@@ -368,15 +374,14 @@ static int shmipc_seg_create(struct shmipc_ns *ns,
 
 	unsigned long pages = (args->size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 
-	if (args->size < 1 || args->size > READ_ONCE(shmipc_shmmax))
+	if (args->size < 1 || args->size > shmipc_ns_shmmax(ns))
 		return -EINVAL;
 	/*
 	 * SysV's order: a size whose pages overflow, then shmall, before the
 	 * file and its memory commit are made (ENOSPC before ENOMEM); the
 	 * segment count only when the segment is entered.
 	 */
-	if (pages << PAGE_SHIFT < args->size ||
-	    !shmipc_ns_fits(READ_ONCE(ns->nr_pages), pages))
+	if (pages << PAGE_SHIFT < args->size || !shmipc_ns_fits(ns, pages))
 		return -ENOSPC;
 	seg = shmipc_seg_alloc(args);
 	if (IS_ERR(seg))

@@ -1,147 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What the segment table reports, against the kernel's own SysV shm: the
- * shmctl() commands IPC_INFO, SHM_INFO, SHM_STAT and SHM_STAT_ANY, the
- * sequence numbers of ids, and the limits shmall and shmmni with the errno
- * SysV gives, in its order.
+ * shmctl() commands IPC_INFO, SHM_INFO, SHM_STAT and SHM_STAT_ANY, and
+ * the sequence numbers of ids (limits_test.c has the limits).
  *
  * Every test runs in a child that unshares its IPC namespace, so that both
  * tables start empty and their answers (indices, ids, counts) must be
- * equal. SysV's limits there are the namespace's kernel.shm* settings;
- * shmipc's are its module parameters, set to the same values and restored.
+ * equal.
  */
 #include <limits.h>
 
 #include "shmipc_test.h"
 #include "kselftest_harness.h"
-
-/* One kind of shared memory: the kernel's SysV, or shmipc. */
-struct api {
-	const char *name;
-	int (*get)(key_t key, size_t size, int shmflg);
-	int (*ctl)(int shmid, int cmd, struct shmid_ds *buf);
-	void *(*at)(int shmid, const void *shmaddr, int shmflg);
-	int (*dt)(const void *shmaddr);
-};
-
-static const struct api apis[] = {
-	{ "SysV", shmget, shmctl, shmat, shmdt },
-	{ "shmipc", shmipc_get, shmipc_ctl, shmipc_at, shmipc_dt },
-};
-
-/* What a body saw, for the parent to compare: in shared memory. */
-#define MAX_VALS	64
-
-struct seen {
-	long v[2][MAX_VALS];
-	unsigned int n[2];
-};
-
-static struct seen *seen;
-
-static void see(int which, long v)
-{
-	if (seen->n[which] < MAX_VALS)
-		seen->v[which][seen->n[which]++] = v;
-}
-
-/* A shmctl() result: the value, or -errno. */
-static long ctl_result(const struct api *a, int id, int cmd, void *buf)
-{
-	int r = a->ctl(id, cmd, buf);
-
-	return r < 0 ? -errno : r;
-}
-
-static int write_sysctl(const char *name, unsigned long val)
-{
-	char path[64], buf[32];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
-	snprintf(buf, sizeof(buf), "%lu", val);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = write(fd, buf, strlen(buf)) < 0 ? -1 : 0;
-	close(fd);
-	return ret;
-}
-
-typedef int (*body_fn)(int which, const struct api *a, void *arg);
-
-struct ns_run {
-	body_fn body;
-	void *arg;
-};
-
-/* Both runs, each in a fresh IPC namespace of its own. */
-static int ns_child(void *arg)
-{
-	struct ns_run *run = arg;
-	int which, status;
-	pid_t pid;
-
-	for (which = 0; which < 2; which++) {
-		fflush(NULL);
-		pid = fork();
-		CHILD_CHECK(pid >= 0);
-		if (pid == 0) {
-			if (unshare(CLONE_NEWIPC))
-				_exit(2);
-			_exit(run->body(which, &apis[which], run->arg));
-		}
-		CHILD_CHECK(waitpid(pid, &status, 0) == pid);
-		CHILD_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	}
-	return 0;
-}
+#include "oracle.h"
 
 FIXTURE(info) {
 	int fd;
 	size_t page;
-	char shmall[32], shmmni[32];
 };
 
 FIXTURE_SETUP(info)
 {
 	self->fd = -1;
 	self->page = page_size();
-	self->shmall[0] = self->shmmni[0] = '\0';
 	OPEN_DEVICE_OR_SKIP(self->fd);
-	if (unshare_probe() < 0)
-		SKIP(return, "unshare(CLONE_NEWIPC): %s", strerror(errno));
-	seen = mmap(NULL, sizeof(*seen), PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, seen);
-	memset(seen, 0, sizeof(*seen));
-	ASSERT_EQ(0, read_param("shmall", self->shmall, sizeof(self->shmall)));
-	ASSERT_EQ(0, read_param("shmmni", self->shmmni, sizeof(self->shmmni)));
+	ORACLE_SETUP();
 }
 
 FIXTURE_TEARDOWN(info)
 {
-	/* The parameters are the machine's: give them back. */
-	if (self->shmall[0])
-		write_param("shmall", self->shmall);
-	if (self->shmmni[0])
-		write_param("shmmni", self->shmmni);
 	if (self->fd >= 0)
 		close(self->fd);
 }
-
-/* Runs @body through SysV and shmipc; everything seen must be equal. */
-#define RUN_BOTH(body, arg) do {					\
-	struct ns_run run_ = { (body), (arg) };				\
-	unsigned int i_;						\
-	ASSERT_EQ(0, run_child(ns_child, &run_));			\
-	ASSERT_EQ(seen->n[0], seen->n[1]);				\
-	ASSERT_LT(0U, seen->n[0]);					\
-	for (i_ = 0; i_ < seen->n[0]; i_++)				\
-		EXPECT_EQ(seen->v[0][i_], seen->v[1][i_])		\
-			TH_LOG("value %u: SysV %ld, shmipc %ld", i_,	\
-			       seen->v[0][i_], seen->v[1][i_]);		\
-} while (0)
 
 /* IPC_INFO: the limits, and the highest index in use as it changes. */
 static int ipc_info_body(int which, const struct api *a, void *arg)
@@ -301,45 +191,6 @@ TEST_F_TIMEOUT(info, ids_do_not_come_back_for_a_long_time, 300)
 {
 	RUN_BOTH(id_cycle_body, NULL);
 	EXPECT_EQ(0, seen->v[0][seen->n[0] - 2]);	/* no repeat */
-}
-
-/*
- * shmall is checked before the memory is committed: a segment larger than
- * memory and than shmall is ENOSPC, not ENOMEM. shmmni: ENOSPC at the
- * limit.
- */
-static int limits_body(int which, const struct api *a, void *arg)
-{
-	long r;
-	int i;
-
-	if (which == 0) {
-		CHILD_CHECK(write_sysctl("shmall", 1000) == 0);
-		CHILD_CHECK(write_sysctl("shmmni", 3) == 0);
-	}
-	r = a->get(IPC_PRIVATE, 1UL << 40, IPC_CREAT | 0600);
-	see(which, r < 0 ? -errno : 0);
-	r = a->get(IPC_PRIVATE, 1001 * 4096UL, IPC_CREAT | 0600);
-	see(which, r < 0 ? -errno : 0);
-	r = a->get(IPC_PRIVATE, 1000 * 4096UL, IPC_CREAT | 0600);
-	see(which, r < 0 ? -errno : 0);
-	CHILD_CHECK(r >= 0 && a->ctl((int)r, IPC_RMID, NULL) == 0);
-	for (i = 0; i < 4; i++) {
-		r = a->get(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
-		see(which, r < 0 ? -errno : 0);
-	}
-	return 0;
-}
-
-TEST_F(info, limits_shmall_and_shmmni_refuse_with_enospc)
-{
-	ASSERT_EQ(0, set_param("shmall", 1000));
-	ASSERT_EQ(0, set_param("shmmni", 3));
-	RUN_BOTH(limits_body, NULL);
-	EXPECT_EQ(-ENOSPC, seen->v[0][0]);
-	EXPECT_EQ(-ENOSPC, seen->v[0][1]);
-	EXPECT_EQ(0, seen->v[0][2]);
-	EXPECT_EQ(-ENOSPC, seen->v[0][6]);
 }
 
 TEST_HARNESS_MAIN

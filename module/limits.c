@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmipc: the limits of a namespace.
+ *
+ * They are the kernel's own settings for SysV shm in the caller's IPC
+ * namespace (kernel.shmmax, kernel.shmall, kernel.shmmni and
+ * kernel.shm_rmid_forced), which administrators and container runtimes set
+ * for each container: shmipc reads them where the kernel keeps them, at
+ * each use, so a change applies at once as it does for SysV. The module's
+ * parameters are machine-wide caps on top, unlimited by default.
+ */
+#include <linux/ipc_namespace.h>
+#include <linux/moduleparam.h>
+
+#include "internal.h"
+
+static unsigned long shmipc_shmmax_cap = ULONG_MAX;
+module_param_named(shmmax, shmipc_shmmax_cap, ulong, 0644);
+MODULE_PARM_DESC(shmmax, "Cap on kernel.shmmax of every namespace, in bytes");
+
+static unsigned long shmipc_shmall_cap = ULONG_MAX;
+module_param_named(shmall, shmipc_shmall_cap, ulong, 0644);
+MODULE_PARM_DESC(shmall, "Cap on kernel.shmall of every namespace, in pages");
+
+/* Ids have SHMIPC_IDX_BITS of index: at most that many segments. */
+static int shmipc_set_shmmni(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, SHMIPC_IDX_MAX + 1);
+}
+
+static const struct kernel_param_ops shmipc_shmmni_ops = {
+	.set = shmipc_set_shmmni,
+	.get = param_get_uint,
+};
+
+static unsigned int shmipc_shmmni_cap = SHMIPC_IDX_MAX + 1;
+module_param_cb(shmmni, &shmipc_shmmni_ops, &shmipc_shmmni_cap, 0644);
+MODULE_PARM_DESC(shmmni, "Cap on kernel.shmmni of every namespace, 1 to 32768");
+
+/*
+ * The callers below run on behalf of a task of @ns's namespace, whose
+ * nsproxy holds it, or under ns->lock (shmipc_ns_rmid_forced()).
+ */
+unsigned long shmipc_ns_shmmax(const struct shmipc_ns *ns)
+{
+	return min_t(unsigned long, READ_ONCE(ns->ipc_ns->shm_ctlmax),
+		     READ_ONCE(shmipc_shmmax_cap));
+}
+
+unsigned long shmipc_ns_shmall(const struct shmipc_ns *ns)
+{
+	return min_t(unsigned long, READ_ONCE(ns->ipc_ns->shm_ctlall),
+		     READ_ONCE(shmipc_shmall_cap));
+}
+
+unsigned int shmipc_ns_shmmni(const struct shmipc_ns *ns)
+{
+	int mni = READ_ONCE(ns->ipc_ns->shm_ctlmni);
+
+	return min(mni > 0 ? (unsigned int)mni : 0, READ_ONCE(shmipc_shmmni_cap));
+}
+
+/*
+ * kernel.shm_rmid_forced: a segment goes at its last detach, removed or
+ * not. Its other half, removing at exit the segments a task made and never
+ * attached, needs a hook on task exit that modules do not have (README).
+ *
+ * A dead namespace's ipc_namespace may be freed, but only after
+ * shmipc_ns_clear() has taken ns->lock, so under that lock, a namespace
+ * not yet seen dead still has it.
+ */
+bool shmipc_ns_rmid_forced(const struct shmipc_ns *ns)
+{
+	lockdep_assert_held(&ns->lock);
+	return !READ_ONCE(ns->dead) && READ_ONCE(ns->ipc_ns->shm_rmid_forced);
+}
