@@ -128,12 +128,21 @@ static struct miscdevice shmipc_misc = {
 
 static int __init shmipc_init(void)
 {
-	return misc_register(&shmipc_misc);
+	int err = shmipc_listing_init();
+
+	if (err)
+		return err;
+	err = misc_register(&shmipc_misc);
+	if (err)
+		shmipc_listing_exit();
+	return err;
 }
 
+/* The listing first: its open files hold namespaces, released at its removal. */
 static void __exit shmipc_exit(void)
 {
 	misc_deregister(&shmipc_misc);
+	shmipc_listing_exit();
 	shmipc_ns_exit();
 }
 

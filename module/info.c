@@ -9,16 +9,18 @@
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/shmem_fs.h>
 #include <linux/string.h>
 #include <uapi/linux/shm.h>
 
 #include "internal.h"
 
-static void shmipc_seg_fill_ds(struct shmipc_seg *seg, struct shmipc_ds *ds)
+/* @seg as IPC_STAT tells it to a task of @user_ns and @pid_ns. */
+void shmipc_seg_fill_ds(struct shmipc_seg *seg, struct shmipc_ds *ds,
+			struct user_namespace *user_ns,
+			struct pid_namespace *pid_ns)
 {
-	struct user_namespace *user_ns = current_user_ns();
-
 	ds->perm.key = seg->key;
 	ds->perm.uid = from_kuid_munged(user_ns, seg->uid);
 	ds->perm.gid = from_kgid_munged(user_ns, seg->gid);
@@ -30,8 +32,8 @@ static void shmipc_seg_fill_ds(struct shmipc_seg *seg, struct shmipc_ds *ds)
 	ds->atime = seg->atime;
 	ds->dtime = seg->dtime;
 	ds->ctime = seg->ctime;
-	ds->cpid = pid_vnr(seg->cpid);
-	ds->lpid = pid_vnr(seg->lpid);
+	ds->cpid = pid_nr_ns(seg->cpid, pid_ns);
+	ds->lpid = pid_nr_ns(seg->lpid, pid_ns);
 	ds->nattch = seg->nattch;
 }
 
@@ -63,7 +65,8 @@ int shmipc_seg_stat(struct shmipc_ns *ns, struct shmipc_ctl *args)
 		ret = -EACCES;
 		goto unlock;
 	}
-	shmipc_seg_fill_ds(seg, &args->u.ds);
+	shmipc_seg_fill_ds(seg, &args->u.ds, current_user_ns(),
+			   task_active_pid_ns(current));
 	if (args->cmd != SHMIPC_IPC_STAT)
 		ret = seg->id;
 unlock:
@@ -71,13 +74,13 @@ unlock:
 	return ret;
 }
 
-/* Pages of @seg in memory and in swap, as SysV's shm_add_rss_swap(). */
-static void shmipc_seg_usage(struct shmipc_seg *seg, struct shmipc_info *info)
+/* Adds @seg's pages in memory and in swap, as SysV's shm_add_rss_swap(). */
+void shmipc_seg_usage(struct shmipc_seg *seg, u64 *rss, u64 *swp)
 {
 	struct inode *inode = file_inode(seg->file);
 
-	info->shm_rss += READ_ONCE(inode->i_mapping->nrpages);
-	info->shm_swp += READ_ONCE(SHMEM_I(inode)->swapped);
+	*rss += READ_ONCE(inode->i_mapping->nrpages);
+	*swp += READ_ONCE(SHMEM_I(inode)->swapped);
 }
 
 /*
@@ -104,7 +107,7 @@ int shmipc_ns_info(struct shmipc_ns *ns, struct shmipc_ctl *args)
 		info->used_ids = ns->nr_segs;
 		info->shm_tot = ns->nr_pages;
 		xa_for_each(&ns->ids, idx, seg)
-			shmipc_seg_usage(seg, info);
+			shmipc_seg_usage(seg, &info->shm_rss, &info->shm_swp);
 	}
 	ret = max(ns->max_idx, 0);
 	mutex_unlock(&ns->lock);

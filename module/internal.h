@@ -41,6 +41,8 @@
 struct file;
 struct ipc_namespace;
 struct pid;
+struct pid_namespace;
+struct user_namespace;
 
 /*
  * Ids carry a sequence number above the table index, as SysV ids do, so an
@@ -112,7 +114,15 @@ int shmipc_seg_attach(struct shmipc_seg *seg);
 void shmipc_seg_detach(struct shmipc_seg *seg);
 void shmipc_ns_clear(struct shmipc_ns *ns);
 
+/* listing.c */
+int shmipc_listing_init(void);
+void shmipc_listing_exit(void);
+
 /* info.c */
+void shmipc_seg_fill_ds(struct shmipc_seg *seg, struct shmipc_ds *ds,
+			struct user_namespace *user_ns,
+			struct pid_namespace *pid_ns);
+void shmipc_seg_usage(struct shmipc_seg *seg, u64 *rss, u64 *swp);
 int shmipc_seg_stat(struct shmipc_ns *ns, struct shmipc_ctl *args);
 int shmipc_ns_info(struct shmipc_ns *ns, struct shmipc_ctl *args);
 

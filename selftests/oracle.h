@@ -23,7 +23,7 @@ static const struct api apis[] = {
 };
 
 /* What a body saw, for the parent to compare: in shared memory. */
-#define MAX_VALS	64
+#define MAX_VALS	512
 
 struct seen {
 	long v[2][MAX_VALS];
