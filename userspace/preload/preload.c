@@ -25,11 +25,11 @@
  * Deciding per call would be wrong: an id is a number in one of two
  * unrelated id spaces, and a SysV id handed to shmipc (or the reverse)
  * names another segment or none. For the same reason nothing is ever
- * passed on to the kernel's SysV once shmipc is chosen: shmctl commands
- * the module does not support yet (IPC_INFO, SHM_INFO, SHM_STAT,
- * SHM_STAT_ANY, SHM_LOCK, SHM_UNLOCK) fail as shmipc_ctl() fails them
- * (EINVAL today). A program on shmipc does not see the kernel's SysV
- * segments, and programs on SysV do not see its segments.
+ * passed on to the kernel's SysV once shmipc is chosen: a shmctl command
+ * the module does not support fails as shmipc_ctl() fails it. A program
+ * on shmipc does not see the kernel's SysV segments, and programs on SysV
+ * do not see its segments; listing.c gives tools the listing that goes
+ * with the calls.
  *
  * The kernel's SysV is reached by the raw system calls rather than by
  * dlsym(RTLD_NEXT, ...): no lookup that could fail or find this library
@@ -52,16 +52,11 @@
 #include <unistd.h>
 
 #include "../src/internal.h"
+#include "route.h"
 
 #if !defined(__x86_64__) || !defined(__LP64__)
 #error "libshmipc-preload: the raw SysV system calls are right on x86-64 only (see above)"
 #endif
-
-enum route {
-	UNDECIDED,
-	SHMIPC,
-	SYSV,
-};
 
 static atomic_int route = UNDECIDED;
 
@@ -69,7 +64,7 @@ static atomic_int route = UNDECIDED;
  * Where this process's calls go; UNDECIDED (with errno) when the device
  * could not be opened for a reason other than a missing module.
  */
-static enum route decide(void)
+enum route preload_route(void)
 {
 	enum route r = atomic_load_explicit(&route, memory_order_acquire);
 	const char *env;
@@ -104,7 +99,7 @@ static enum route decide(void)
 
 int shmget(key_t key, size_t size, int shmflg)
 {
-	switch (decide()) {
+	switch (preload_route()) {
 	case SHMIPC:
 		return shmipc_get(key, size, shmflg);
 	case SYSV:
@@ -116,7 +111,7 @@ int shmget(key_t key, size_t size, int shmflg)
 
 void *shmat(int shmid, const void *shmaddr, int shmflg)
 {
-	switch (decide()) {
+	switch (preload_route()) {
 	case SHMIPC:
 		return shmipc_at(shmid, shmaddr, shmflg);
 	case SYSV:
@@ -129,7 +124,7 @@ void *shmat(int shmid, const void *shmaddr, int shmflg)
 
 int shmdt(const void *shmaddr)
 {
-	switch (decide()) {
+	switch (preload_route()) {
 	case SHMIPC:
 		return shmipc_dt(shmaddr);
 	case SYSV:
@@ -141,7 +136,7 @@ int shmdt(const void *shmaddr)
 
 int shmctl(int shmid, int cmd, struct shmid_ds *buf)
 {
-	switch (decide()) {
+	switch (preload_route()) {
 	case SHMIPC:
 		return shmipc_ctl(shmid, cmd, buf);
 	case SYSV:
