@@ -42,8 +42,14 @@ module:
 userspace:
 	$(MAKE) -C userspace O=$(BUILD)/userspace
 
+# The selftests twice: as x86-64 programs, and as i386 ones (the module's
+# compat ioctls) against an i386 build of the library.
 selftests: userspace
 	$(MAKE) -C selftests O=$(BUILD)/selftests
+	$(MAKE) -C userspace O=$(BUILD)/userspace32 CC='$(CC) -m32' \
+		$(BUILD)/userspace32/lib/libshmipc.a
+	$(MAKE) -C selftests O=$(BUILD)/selftests32 M32=1 \
+		LIBSHMIPC=$(BUILD)/userspace32/lib/libshmipc.a
 
 install:
 	$(MAKE) -C userspace O=$(BUILD)/userspace install

@@ -183,6 +183,9 @@ TEST_F(get, create_larger_than_any_limit_is_einval)
 	size_t sizes[] = { SIZE_MAX, SIZE_MAX - self->page + 2 };
 	unsigned int i;
 
+	if (sizeof(size_t) < 8)
+		SKIP(return, "no 32-bit size is above SysV's default shmmax");
+
 	for (i = 0; i < 2; i++) {
 		EXPECT_ERRNO(EINVAL, shmipc_get(test_key(0), sizes[i],
 						IPC_CREAT | 0600));

@@ -17,6 +17,8 @@
 #include "oracle.h"
 
 #define PG	4096UL
+/* Larger than memory, and than shmall below, on 64 and 32 bits. */
+#define HUGE	((size_t)1 << (sizeof(size_t) == 8 ? 40 : 30))
 
 static long get_result(const struct api *a, size_t size)
 {
@@ -81,7 +83,7 @@ static int shmall_shmmni_body(int which, const struct api *a, void *arg)
 
 	CHILD_CHECK(write_sysctl("shmall", 1000) == 0);
 	CHILD_CHECK(write_sysctl("shmmni", 3) == 0);
-	see(which, get_result(a, 1UL << 40));
+	see(which, get_result(a, HUGE));
 	see(which, get_result(a, 1001 * PG));
 	see(which, get_result(a, 1000 * PG));
 	see(which, get_result(a, PG));		/* shmall full */

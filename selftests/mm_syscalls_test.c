@@ -118,7 +118,7 @@ static void note(struct run *r, const char *label, long val)
 	errno = 0;							\
 	r_ = (long)(intptr_t)(call);					\
 	e_ = r_ == -1 ? errno : 0;					\
-	note((r), (label), r_ == -1 ? -1L : r_ > 0 ? 0L : r_);		\
+	note((r), (label), r_ == -1 ? -1L : 0L);			\
 	snprintf(l_, sizeof(l_), "%s errno", (label));			\
 	note((r), l_, e_);						\
 	errno = e_;							\

@@ -8,6 +8,7 @@
  * _TIME_BITS. This file converts between them, field by field.
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "internal.h"
@@ -65,7 +66,11 @@ static void shmid_ds_from_ds(struct shmid_ds *buf, const struct shmipc_ds *ds)
 static void shminfo_from_info(struct shminfo *out, const struct shmipc_info *info)
 {
 	memset(out, 0, sizeof(*out));
-	out->shmmax = info->shmmax;
+	/* As the kernel's compat shmctl(): a 32-bit caller sees at most INT_MAX. */
+	if (sizeof(out->shmmax) < sizeof(info->shmmax) && info->shmmax > INT_MAX)
+		out->shmmax = INT_MAX;
+	else
+		out->shmmax = info->shmmax;
 	out->shmmin = info->shmmin;
 	out->shmmni = info->shmmni;
 	out->shmseg = info->shmseg;
