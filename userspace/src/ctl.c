@@ -134,9 +134,16 @@ int shmipc_ctl(int shmid, int cmd, struct shmid_ds *buf)
 	case SHM_STAT_ANY:
 		return ctl_copy_out(&ctl, buf);
 	case IPC_SET:
-		/* The kernel reads buf before anything else: EFAULT comes first. */
+		/*
+		 * The kernel refuses a negative id, then reads buf before it
+		 * looks the segment up: EFAULT comes before the rest.
+		 */
 		if (libshmipc_device_fd() < 0)
 			return -1;
+		if (shmid < 0) {
+			errno = EINVAL;
+			return -1;
+		}
 		if (!buf) {
 			errno = EFAULT;
 			return -1;
