@@ -74,6 +74,7 @@ enum fop {
 	/* mmcalls.c: the other mm calls a user can aim at an attachment */
 	F_RFP, F_MLOCK, F_MSYNC, F_MBIND, F_PVM, F_PROCMEM, F_VMSPLICE,
 	F_ODIRECT, F_FORK, F_ROPROBE,
+	F_LISTING,	/* listing.c: /proc/shmipc/shm read as segments come and go */
 	F_CLEANUP, F_NR
 };
 
@@ -82,7 +83,7 @@ static const char *const fop_names[F_NR] = {
 	"ioctl_dt", "ioctl_hostile", "ioctl_victim", "mmap", "mprotect",
 	"munmap", "mremap", "madvise", "touch", "victim_churn",
 	"remap_file_pages", "mlock", "msync", "mbind", "process_vm", "proc_mem",
-	"vmsplice", "o_direct", "fork_madvise", "ro_probe", "cleanup",
+	"vmsplice", "o_direct", "fork_madvise", "ro_probe", "listing", "cleanup",
 };
 
 /* The errno values the ABI (and the mm calls' man pages) document. */
@@ -156,6 +157,16 @@ struct cfg {
 
 /* Defined in main.c. */
 extern struct cfg cfg;
+/*
+ * A shmdt() anywhere but at the start of one of the caller's attachments
+ * searches upward, as SysV's does, and may take another thread's map. Such
+ * a detach holds mm_lock for writing and, done, forgets every thread's map
+ * it took; every other call holds it for reading, so no thread ever acts on
+ * a map that is gone and whose address the kernel may have given to another.
+ */
+extern pthread_rwlock_t mm_lock;
+extern struct fthr *fthreads;		/* this process's threads */
+extern int nfthreads;
 extern unsigned int fop_weights[F_NR];
 extern size_t pg;
 extern int fd_rw, fd_ro;
@@ -207,6 +218,9 @@ void op_vmsplice(struct fthr *t);
 void op_odirect(struct fthr *t);
 void op_fork(struct fthr *t);
 void op_roprobe(struct fthr *t);
+
+/* listing.c */
+void op_listing(struct fthr *t);
 
 /* mm.c */
 void sub_range(struct fthr *t, int i, char **from, size_t *len);

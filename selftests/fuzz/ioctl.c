@@ -508,11 +508,96 @@ void op_at(struct fthr *t)
 	check_fresh(t, F_AT, i, false);
 }
 
-static bool page_is_mapped(void *addr)
+/* Whether all of [@addr, @addr + @len) is mapped. */
+static bool range_is_mapped(const char *addr, size_t len)
 {
-	unsigned char v;
+	return msync((void *)addr, len, MS_ASYNC) == 0 || errno != ENOMEM;
+}
 
-	return mincore(addr, pg, &v) == 0;
+/*
+ * After a shmdt(@addr) that succeeded, forget the maps it took: ours only,
+ * or every thread's when it searched upward from an address of no
+ * attachment of ours (@all, under mm_lock for writing).
+ *
+ * SysV's shmdt() takes, from where one of ours starts, that one's pieces up
+ * to @end and nothing else: our other maps there, placed by the kernel, are
+ * ours alone and must still be there. From any other address it takes the
+ * first piece above whose offset is its distance from the address, and
+ * that attachment's pieces above: never anything below the address.
+ */
+static void forget_taken(struct fthr *t, uint64_t addr, uint64_t end, bool all)
+{
+	struct fthr *o = all ? fthreads : t;
+	struct fthr *last = all ? fthreads + nfthreads : t + 1;
+	int j;
+
+	for (; o < last; o++) {
+		for (j = o->nmaps - 1; j >= 0; j--) {
+			struct map *m = &o->maps[j];
+			uint64_t at = (uint64_t)(uintptr_t)m->addr;
+
+			if (range_is_mapped(m->addr, m->len))
+				continue;
+			if (m->outside && !m->grown && o == t && at >= addr && at < end)
+				violation(t, F_DT, "shmdt(%#llx) also detached map %p+%zu (id %d, prot %#x)",
+					  (unsigned long long)addr, (void *)m->addr, m->len,
+					  m->id, m->prot);
+			if (m->outside && !m->grown && at < addr &&
+			    !range_is_mapped(m->addr, addr - at < m->len ? addr - at : m->len))
+				violation(t, F_DT, "shmdt(%#llx) detached below itself: t%d's map %p+%zu (id %d)",
+					  (unsigned long long)addr, o->idx, (void *)m->addr,
+					  m->len, m->id);
+			map_drop(o, j);
+		}
+	}
+}
+
+/* A shmdt() the ABI refuses: reserved bits, unaligned or no user address. */
+static void dt_refused(struct fthr *t, struct shmipc_dt *d)
+{
+	struct shmipc_dt copy = *d;
+	int rc = ioctl(fd_rw, SHMIPC_IOC_DT, d);
+
+	event(t->idx, "dt", (void *)(uintptr_t)copy.addr, pg, rc);
+	if (tally(t, F_DT, rc, E_INVAL, "addr %#llx is no attachment, or reserved set",
+		  (unsigned long long)copy.addr))
+		violation(t, F_DT, "addr %#llx: detached, want EINVAL",
+			  (unsigned long long)copy.addr);
+}
+
+/*
+ * shmdt(@d->addr); @i is the map of ours that starts there and must detach,
+ * or -1 when the address may be anything.
+ */
+static void dt_call(struct fthr *t, struct shmipc_dt *d, int i)
+{
+	struct shmipc_dt copy = *d;
+	uint64_t end = 0;	/* must_ok: where the attachment ends */
+	bool must_ok = i >= 0;
+	int j, c;
+
+	c = ioctl(fd_rw, SHMIPC_IOC_DT, d);
+	event(t->idx, "dt", (void *)(uintptr_t)copy.addr, pg, c);
+	if (!tally(t, F_DT, c, must_ok ? E_NONE : E_DT,
+		   "addr %#llx", (unsigned long long)copy.addr)) {
+		if (must_ok) {
+			char where[160];
+
+			maps_describe((void *)(uintptr_t)copy.addr, where, sizeof(where));
+			violation(t, F_DT, "map %p+%zu id %d prot %#x: maps: %s",
+				  (void *)t->maps[i].addr, t->maps[i].len, t->maps[i].id,
+				  t->maps[i].prot, where);
+			explain(t->maps[i].addr, t->maps[i].len);
+			map_drop(t, i);
+		}
+		return;
+	}
+	if (must_ok)
+		end = copy.addr + t->maps[i].len;
+	for (j = t->nmaps - 1; j >= 0; j--)
+		if ((uint64_t)(uintptr_t)t->maps[j].addr == copy.addr)
+			map_drop(t, j);
+	forget_taken(t, copy.addr, end, !must_ok);
 }
 
 void op_dt(struct fthr *t)
@@ -520,10 +605,11 @@ void op_dt(struct fthr *t)
 	struct shmipc_dt *d = (void *)own_slot(t, sizeof(*d), rnd_chance(&t->rnd, 20));
 	struct shmipc_dt copy = { 0 };
 	unsigned int r = (unsigned int)rnd_below(&t->rnd, 100);
-	uint64_t end = 0;	/* must_ok: where the attachment ends */
-	int i = -1, j, c;
 	bool must_ok = false, not_att = false;
+	int i = -1;
 
+	/* Other threads change our maps only under the write lock. */
+	pthread_rwlock_rdlock(&mm_lock);
 	if (r < 55 && t->nmaps) {
 		i = (int)rnd_below(&t->rnd, (uint64_t)t->nmaps);
 		copy.addr = (uint64_t)(uintptr_t)t->maps[i].addr;
@@ -547,67 +633,17 @@ void op_dt(struct fthr *t)
 	rnd_reserved(t, copy.reserved, 2);
 	memcpy(d, &copy, sizeof(copy));
 	if (copy.reserved[0] || copy.reserved[1] || (copy.addr & (pg - 1)) || not_att) {
-		int rc = ioctl(fd_rw, SHMIPC_IOC_DT, d);
-
-		event(t->idx, "dt", (void *)(uintptr_t)copy.addr, pg, rc);
-		if (tally(t, F_DT, rc, E_INVAL,
-			  "addr %#llx is no attachment, or reserved set",
-			  (unsigned long long)copy.addr))
-			violation(t, F_DT, "addr %#llx: detached, want EINVAL",
-				  (unsigned long long)copy.addr);
-		return;
+		dt_refused(t, d);
+	} else if (must_ok) {
+		dt_call(t, d, i);
+	} else {
+		pthread_rwlock_unlock(&mm_lock);
+		pthread_rwlock_wrlock(&mm_lock);
+		dt_call(t, d, -1);
 	}
-	/*
-	 * Our own attachment's start must detach, unless it is gone: another
-	 * thread's shmdt() of an address below searches upward, as SysV's.
-	 */
-	if (must_ok && !page_is_mapped((void *)(uintptr_t)copy.addr))
-		must_ok = false;
-	c = ioctl(fd_rw, SHMIPC_IOC_DT, d);
-	event(t->idx, "dt", (void *)(uintptr_t)copy.addr, pg, c);
-	if (!tally(t, F_DT, c, must_ok ? E_NONE : E_DT,
-		   "addr %#llx", (unsigned long long)copy.addr)) {
-		if (must_ok) {
-			char where[160];
-
-			maps_describe((void *)(uintptr_t)copy.addr, where, sizeof(where));
-			violation(t, F_DT, "map %p+%zu id %d prot %#x: maps: %s",
-				  (void *)t->maps[i].addr, t->maps[i].len, t->maps[i].id,
-				  t->maps[i].prot, where);
-			explain(t->maps[i].addr, t->maps[i].len);
-			map_drop(t, i);
-		}
-		return;
-	}
-	if (must_ok)
-		end = copy.addr + t->maps[i].len;
-	for (j = t->nmaps - 1; j >= 0; j--)
-		if ((uint64_t)(uintptr_t)t->maps[j].addr == copy.addr)
-			map_drop(t, j);
-	/*
-	 * One attachment went. SysV's shmdt() takes, from where one of ours
-	 * starts, that one's pieces up to its size above and nothing else: our
-	 * other maps there, placed by the kernel, are ours alone and must
-	 * still be there. One that is not was taken by the detach: say so, and
-	 * forget it rather than unmap its range later. Any other map that went
-	 * was taken by a shmdt() of another address, which detaches the first
-	 * piece of any attachment above it whose offset is its distance from
-	 * that address (another thread's too): forget it.
-	 */
-	for (j = t->nmaps - 1; j >= 0; j--) {
-		uint64_t at = (uint64_t)(uintptr_t)t->maps[j].addr;
-		unsigned char v;
-
-		if (!t->maps[j].outside || t->maps[j].grown ||
-		    mincore(t->maps[j].addr, pg, &v) == 0)
-			continue;
-		if (at >= copy.addr && at < end)
-			violation(t, F_DT, "shmdt(%#llx) also detached map %p+%zu (id %d, prot %#x)",
-				  (unsigned long long)copy.addr, (void *)t->maps[j].addr,
-				  t->maps[j].len, t->maps[j].id, t->maps[j].prot);
-		map_drop(t, j);
-	}
+	pthread_rwlock_unlock(&mm_lock);
 }
+
 
 /* ---- ioctls with other commands or other memory ------------------------ */
 

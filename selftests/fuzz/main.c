@@ -42,7 +42,7 @@ unsigned int fop_weights[F_NR] = {
 	[F_MADVISE] = 6, [F_TOUCH] = 3, [F_CHURN] = 2,
 	[F_RFP] = 4, [F_MLOCK] = 3, [F_MSYNC] = 2, [F_MBIND] = 2, [F_PVM] = 3,
 	[F_PROCMEM] = 3, [F_VMSPLICE] = 3, [F_ODIRECT] = 2, [F_FORK] = 1,
-	[F_ROPROBE] = 3,
+	[F_ROPROBE] = 3, [F_LISTING] = 2,
 };
 
 size_t pg;
@@ -148,6 +148,10 @@ violation(struct fthr *t, enum fop op, const char *fmt, ...)
 
 /* ---- threads ----------------------------------------------------------- */
 
+pthread_rwlock_t mm_lock = PTHREAD_RWLOCK_INITIALIZER;
+struct fthr *fthreads;
+int nfthreads;
+
 static void run(struct fthr *t, enum fop op)
 {
 	switch (op) {
@@ -156,7 +160,6 @@ static void run(struct fthr *t, enum fop op)
 	case F_GET: op_get(t); break;
 	case F_CTL: op_ctl(t); break;
 	case F_AT: op_at(t); break;
-	case F_DT: op_dt(t); break;
 	case F_HOSTILE: op_hostile(t); break;
 	case F_VICTIM_IOCTL: op_victim_ioctl(t); break;
 	case F_MMAP: op_mmap(t); break;
@@ -176,6 +179,7 @@ static void run(struct fthr *t, enum fop op)
 	case F_ODIRECT: op_odirect(t); break;
 	case F_FORK: op_fork(t); break;
 	case F_ROPROBE: op_roprobe(t); break;
+	case F_LISTING: op_listing(t); break;
 	default: break;
 	}
 }
@@ -196,7 +200,15 @@ static void *thread_main(void *arg)
 	}
 	mmcalls_init(t);
 	while (t->calls > 0) {
-		run(t, (enum fop)rnd_weighted(&t->rnd, fop_weights, F_NR));
+		enum fop op = (enum fop)rnd_weighted(&t->rnd, fop_weights, F_NR);
+
+		if (op == F_DT) {
+			op_dt(t);	/* takes mm_lock as its address asks */
+		} else {
+			pthread_rwlock_rdlock(&mm_lock);
+			run(t, op);
+			pthread_rwlock_unlock(&mm_lock);
+		}
 		t->calls--;
 	}
 	mmcalls_fini(t);
@@ -247,6 +259,8 @@ static int fuzz_process(uint64_t calls, int nthreads, int first_idx, bool unpriv
 
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
+	fthreads = thr;
+	nfthreads = nthreads;
 	/* The victim pages: shared by all threads, replaced by all. */
 	if (mmap((void *)VICTIM_BASE, VICTIM_PAGES * pg, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED) {

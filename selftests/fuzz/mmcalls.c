@@ -179,8 +179,15 @@ void op_rfp(struct fthr *t)
 	rc = remap_file_pages(p, len, prot, pgoff, flags);
 	event(t->idx, "rfp", p, len, rc);
 	if (!tally(t, F_RFP, rc, E_RFP, "%p+%zu prot %#x pgoff %#zx flags %#x", (void *)p,
-		   len, prot, pgoff, flags))
+		   len, prot, pgoff, flags)) {
+		/*
+		 * As SysV's, a remap of a removed segment's last attachment
+		 * unmaps it, then finds the segment gone (EINVAL): a hole.
+		 */
+		if (mi >= 0 && msync(p, len, MS_ASYNC) && errno == ENOMEM)
+			t->maps[mi].grown = true;
 		return;
+	}
 	if (prot)
 		violation(t, F_RFP, "prot %#x succeeded, want EINVAL", prot);
 	if (mi < 0)
