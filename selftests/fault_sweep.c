@@ -412,6 +412,7 @@ static const int efault[] = { EFAULT, 0 };
 static const int get_errs[] = { ENOMEM, ENOSPC, EFAULT, 0 };
 static const int at_errs[] = { ENOMEM, EFAULT, EINTR, 0 };
 static const int ioctl_errs[] = { ENOMEM, EFAULT, 0 };
+static const int read_errs[] = { ENOMEM, EFAULT, 0 };	/* fail_usercopy too */
 
 static int prep_seg(struct step *s)
 {
@@ -862,6 +863,44 @@ static long call_version(struct step *s)
 	return ioctl(w.fd, SHMIPC_IOC_VERSION, &v);
 }
 
+/* /proc/shmipc/shm: opened and read to the end */
+static long call_listing(struct step *s)
+{
+	char buf[1024];
+	ssize_t n;
+	int fd = open("/proc/shmipc/shm", O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	err = errno;
+	close(fd);
+	errno = err;
+	return n < 0 ? -1 : 0;
+}
+
+/* Unarmed, the listing has the segment, and nothing else changed. */
+static int verify_listing(struct step *s, long ret)
+{
+	static char buf[65536];
+	char want[32];
+	ssize_t n;
+	int fd = open("/proc/shmipc/shm", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	snprintf(want, sizeof(want), " %10d ", s->id);
+	if (!strstr(buf, want))
+		BAD("segment %d not listed:\n%s", s->id, buf);
+	return verify_same(s, ret);
+}
+
 static int prep_none(struct step *s)
 {
 	return 0;
@@ -1080,6 +1119,7 @@ static const struct op ops[] = {
 	      verify_remap),
 	PLAIN("fork_attached", enomem, prep_fork, call_fork, verify_fork),
 	PLAIN("version", efault, prep_none, call_version, verify_none),
+	PLAIN("listing", read_errs, prep_seg_snap, call_listing, verify_listing),
 	NS("ns_first_open", 0, get_errs, NS_OPEN),
 	NS("ns_first_get", 0, get_errs, NS_GET),
 	NS("ns_first_stat", EINVAL, ioctl_errs, NS_CTL),

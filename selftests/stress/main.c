@@ -48,7 +48,7 @@ unsigned int op_weights[OP_NR] = {
 	[OP_MUNMAP_PIECE] = 12, [OP_MADVISE] = 25, [OP_MLOCK] = 8,
 	[OP_MBIND] = 6, [OP_MSYNC] = 8, [OP_PROCESS_VM] = 10, [OP_PROC_MEM] = 8,
 	[OP_O_DIRECT] = 8, [OP_VMSPLICE] = 8, [OP_FORK_MADVISE] = 5,
-	[OP_RO_WRITE] = 12,
+	[OP_RO_WRITE] = 12, [OP_LISTING] = 4,
 };
 
 size_t pg;
@@ -125,6 +125,7 @@ static void run_op(struct thr *t, enum op op)
 	case OP_VMSPLICE: op_vmsplice(t); break;
 	case OP_FORK_MADVISE: op_fork_madvise(t); break;
 	case OP_RO_WRITE: op_ro_write(t); break;
+	case OP_LISTING: op_listing(t); break;
 	default: break;
 	}
 }

@@ -75,6 +75,7 @@ enum op {
 	OP_RFP, OP_MPROTECT_ANY, OP_MREMAP_DONTUNMAP, OP_MUNMAP_PIECE,
 	OP_MADVISE, OP_MLOCK, OP_MBIND, OP_MSYNC, OP_PROCESS_VM, OP_PROC_MEM,
 	OP_O_DIRECT, OP_VMSPLICE, OP_FORK_MADVISE, OP_RO_WRITE, OP_NATTCH,
+	OP_LISTING,	/* listing.c */
 	OP_CLEANUP, OP_NR
 };
 
@@ -88,7 +89,7 @@ static const char *const op_names[OP_NR] = {
 	"remap_file_pages", "mprotect_any", "mremap_dontunmap", "munmap_piece",
 	"madvise", "mlock", "mbind", "msync", "process_vm", "proc_mem",
 	"o_direct", "vmsplice", "fork_madvise", "ro_write", "nattch",
-	"cleanup",
+	"listing", "cleanup",
 };
 
 
@@ -226,6 +227,7 @@ void op_o_direct(struct thr *t);
 void op_vmsplice(struct thr *t);
 void op_fork_madvise(struct thr *t);
 void op_ro_write(struct thr *t);
+void op_listing(struct thr *t);
 void check_nattch(struct thr *t, enum op op, int id, pid_t peer);
 
 /* track.c */
