@@ -15,6 +15,13 @@
 #include <linux/shmem_fs.h>
 #include <linux/version.h>
 
+/* struct folio_batch moved from pagevec.h to a header of its own. */
+#ifdef SHMIPC_HAVE_FOLIO_BATCH_H
+#include <linux/folio_batch.h>
+#else
+#include <linux/pagevec.h>
+#endif
+
 #define SHMIPC_KERNEL_AT_LEAST(major, minor) \
 	(KERNEL_VERSION(major, minor, 0) <= LINUX_VERSION_CODE)
 

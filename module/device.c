@@ -21,7 +21,7 @@ static long shmipc_ioctl_version(struct shmipc_version __user *uarg)
 		.abi_version = SHMIPC_ABI_VERSION,
 		.features = SHMIPC_FEATURE_GET | SHMIPC_FEATURE_CTL |
 			    SHMIPC_FEATURE_AT | SHMIPC_FEATURE_DT |
-			    SHMIPC_FEATURE_INFO,
+			    SHMIPC_FEATURE_INFO | SHMIPC_FEATURE_LOCK,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -47,6 +47,21 @@ static long shmipc_ioctl_get(struct file *file, struct shmipc_get __user *uarg)
 	return ret;
 }
 
+/* The commands that fill args.u; the others leave the caller's copy be. */
+static bool shmipc_ctl_fills(u32 cmd)
+{
+	switch (cmd) {
+	case SHMIPC_IPC_STAT:
+	case SHMIPC_SHM_STAT:
+	case SHMIPC_SHM_STAT_ANY:
+	case SHMIPC_IPC_INFO:
+	case SHMIPC_SHM_INFO:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static long shmipc_ioctl_ctl(struct file *file, struct shmipc_ctl __user *uarg)
 {
 	struct shmipc_ctl args;
@@ -62,7 +77,7 @@ static long shmipc_ioctl_ctl(struct file *file, struct shmipc_ctl __user *uarg)
 		return PTR_ERR(ns);
 	ret = shmipc_seg_ctl(ns, &args);
 	shmipc_ns_put(ns);
-	if (ret < 0 || args.cmd == SHMIPC_IPC_SET || args.cmd == SHMIPC_IPC_RMID)
+	if (ret < 0 || !shmipc_ctl_fills(args.cmd))
 		return ret;
 	return copy_to_user(&uarg->u, &args.u, sizeof(args.u)) ? -EFAULT : ret;
 }
@@ -144,6 +159,7 @@ static void __exit shmipc_exit(void)
 	misc_deregister(&shmipc_misc);
 	shmipc_listing_exit();
 	shmipc_ns_exit();
+	shmipc_lock_exit();
 }
 
 module_init(shmipc_init);

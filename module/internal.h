@@ -23,7 +23,8 @@
  * state of every segment in it. It is taken inside mmap_lock (mmap and the
  * vm_ops open/close run under it), so no code may touch user memory or take
  * mmap_lock while holding it: ioctls copy in before locking and copy out
- * after unlocking.
+ * after unlocking. lock.c's table of pages locked per user has a mutex of
+ * its own, taken inside ns->lock.
  */
 #ifndef _SHMIPC_INTERNAL_H
 #define _SHMIPC_INTERNAL_H
@@ -78,7 +79,8 @@ struct shmipc_seg {
 	int id;
 	s32 key;			/* IPC_PRIVATE once removed */
 	u32 seq;
-	umode_t mode;			/* permission bits | SHMIPC_SHM_DEST */
+	umode_t mode;			/* permission bits | SHM_DEST | LOCKED */
+	kuid_t lock_uid;		/* charged for SHM_LOCK, while locked */
 	kuid_t uid, cuid;
 	kgid_t gid, cgid;
 	size_t size;			/* bytes, as asked */
@@ -125,6 +127,11 @@ void shmipc_seg_fill_ds(struct shmipc_seg *seg, struct shmipc_ds *ds,
 void shmipc_seg_usage(struct shmipc_seg *seg, u64 *rss, u64 *swp);
 int shmipc_seg_stat(struct shmipc_ns *ns, struct shmipc_ctl *args);
 int shmipc_ns_info(struct shmipc_ns *ns, struct shmipc_ctl *args);
+
+/* lock.c */
+int shmipc_seg_lock(struct shmipc_ns *ns, const struct shmipc_ctl *args);
+void shmipc_seg_unlock(struct shmipc_seg *seg);
+void shmipc_lock_exit(void);
 
 static inline unsigned long shmipc_seg_pages(const struct shmipc_seg *seg)
 {

@@ -125,6 +125,8 @@ static void shmipc_seg_destroy(struct shmipc_seg *seg)
 	}
 	ns->nr_segs--;
 	ns->nr_pages -= shmipc_seg_pages(seg);
+	/* As shm_destroy(): a locked segment's charge goes with it. */
+	shmipc_seg_unlock(seg);
 	shmipc_seg_put(seg);
 }
 
@@ -482,6 +484,9 @@ int shmipc_seg_ctl(struct shmipc_ns *ns, struct shmipc_ctl *args)
 		return shmipc_seg_set(ns, args);
 	case SHMIPC_IPC_RMID:
 		return shmipc_seg_rmid(ns, args->id);
+	case SHMIPC_SHM_LOCK:
+	case SHMIPC_SHM_UNLOCK:
+		return shmipc_seg_lock(ns, args);
 	default:
 		return -EINVAL;
 	}

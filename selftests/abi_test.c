@@ -107,7 +107,8 @@ static long nattch_raw(int fd, int id)
 TEST_F(abi, version_reports_abi_2_and_its_features)
 {
 	const __u64 all = SHMIPC_FEATURE_GET | SHMIPC_FEATURE_CTL |
-			  SHMIPC_FEATURE_AT | SHMIPC_FEATURE_DT;
+			  SHMIPC_FEATURE_AT | SHMIPC_FEATURE_DT |
+			  SHMIPC_FEATURE_INFO | SHMIPC_FEATURE_LOCK;
 	struct shmipc_version v;
 
 	memset(&v, 0xa5, sizeof(v));
@@ -289,7 +290,8 @@ TEST_F(abi, ctl_with_unknown_command_is_einval)
 {
 	/* Includes IPC_STAT | IPC_64, which glibc passes to shmctl(2). */
 	static const unsigned int cmds[] = {
-		4, 5, 10, 16, 0x100 | IPC_STAT, 0x7fffffff, 0xffffffff,
+		4, 5, 10, 16, 0x100 | IPC_STAT, 0x7fffffff, 0x80000000u,
+		0xffffffff,
 	};
 	unsigned int i;
 	int id = new_seg(self, self->page);
@@ -303,19 +305,25 @@ TEST_F(abi, ctl_with_unknown_command_is_einval)
 	EXPECT_EQ(0L, nattch_raw(self->fd, id));
 }
 
-TEST_F(abi, ctl_with_command_reserved_for_later_is_einval)
+/* SHM_LOCK and SHM_UNLOCK ignore u, as shmctl() ignores buf for them. */
+TEST_F(abi, ctl_lock_and_unlock_neither_read_nor_write_u)
 {
 	static const unsigned int cmds[] = {
-		SHMIPC_SHM_LOCK, SHMIPC_SHM_UNLOCK, 4, 10, 16, 0x80000000u,
+		SHMIPC_SHM_LOCK, SHMIPC_SHM_LOCK, SHMIPC_SHM_UNLOCK,
+		SHMIPC_SHM_UNLOCK,
 	};
+	unsigned char junk[sizeof(((struct shmipc_ctl *)0)->u)];
 	unsigned int i;
 	int id = new_seg(self, self->page);
 
 	ASSERT_LE(0, id);
+	memset(junk, 0xa5, sizeof(junk));
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		struct shmipc_ctl c = { .id = id, .cmd = cmds[i] };
 
-		EXPECT_ERRNO(EINVAL, ioctl(self->fd, SHMIPC_IOC_CTL, &c));
+		memcpy(&c.u, junk, sizeof(junk));
+		EXPECT_EQ(0, ioctl(self->fd, SHMIPC_IOC_CTL, &c));
+		EXPECT_EQ(0, memcmp(&c.u, junk, sizeof(junk)));
 	}
 }
 

@@ -44,15 +44,15 @@
 #define SHMIPC_IPC_SET		1
 #define SHMIPC_IPC_STAT		2
 #define SHMIPC_IPC_INFO		3	/* u.info: limits; returns max index */
-#define SHMIPC_SHM_LOCK		11	/* reserved for a later version */
-#define SHMIPC_SHM_UNLOCK	12	/* reserved for a later version */
+#define SHMIPC_SHM_LOCK		11	/* pages unevictable; see below */
+#define SHMIPC_SHM_UNLOCK	12	/* undoes SHM_LOCK */
 #define SHMIPC_SHM_STAT		13	/* id is an index; returns the id */
 #define SHMIPC_SHM_INFO		14	/* u.info: usage; returns max index */
 #define SHMIPC_SHM_STAT_ANY	15	/* SHM_STAT without read permission */
 
 /* Status bits in shmipc_perm.mode above the nine permission bits. */
 #define SHMIPC_SHM_DEST		01000	/* removed, freed at the last detach */
-#define SHMIPC_SHM_LOCKED	02000
+#define SHMIPC_SHM_LOCKED	02000	/* by SHM_LOCK, until SHM_UNLOCK */
 
 #define SHMIPC_IPC_PRIVATE	0
 
@@ -69,6 +69,7 @@ struct shmipc_version {
 #define SHMIPC_FEATURE_AT	0x4ULL
 #define SHMIPC_FEATURE_DT	0x8ULL
 #define SHMIPC_FEATURE_INFO	0x10ULL	/* IPC_INFO, SHM_INFO, SHM_STAT(_ANY) */
+#define SHMIPC_FEATURE_LOCK	0x20ULL	/* SHM_LOCK, SHM_UNLOCK */
 
 /*
  * SHMIPC_IOC_GET: shmget(key, size, flags). The ioctl returns the segment's
@@ -87,7 +88,7 @@ struct shmipc_perm {
 	__u32 gid;		/* group; IPC_SET may change it */
 	__u32 cuid;		/* creator */
 	__u32 cgid;
-	__u32 mode;		/* nine permission bits (IPC_SET), and SHM_DEST */
+	__u32 mode;		/* nine permission bits (IPC_SET), SHM_DEST, SHM_LOCKED */
 	__u32 seq;
 	__u32 pad;
 };
@@ -128,6 +129,16 @@ struct shmipc_info {
  * fields but u.ds.perm.pad and u.ds.reserved, which must be zero. The
  * ioctl returns what shmctl() returns: 0, an id (SHM_STAT, SHM_STAT_ANY)
  * or the highest index in use (IPC_INFO, SHM_INFO).
+ *
+ * SHM_LOCK and SHM_UNLOCK neither read nor write u. SHM_LOCK makes the
+ * segment's pages unevictable, sets SHMIPC_SHM_LOCKED in its mode and
+ * charges its size to the caller's real uid against RLIMIT_MEMLOCK
+ * (ENOMEM past it, unless CAP_IPC_LOCK); SHM_UNLOCK, or the segment's
+ * destruction, undoes all three. Either is allowed with CAP_IPC_LOCK in
+ * the namespace's user namespace, otherwise to the owner or creator only
+ * (EPERM), and SHM_LOCK only with a nonzero RLIMIT_MEMLOCK (EPERM). Locking
+ * a locked segment, or unlocking an unlocked one, succeeds and changes
+ * nothing. The charge is counted apart from SysV shm's.
  */
 struct shmipc_ctl {
 	__s32 id;		/* in */
