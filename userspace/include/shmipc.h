@@ -103,11 +103,17 @@ int shmipc_dt(const void *shmaddr);
  *   IPC_RMID  remove the segment: its key is free at once, its memory is
  *             freed at the last detach, and until then IPC_STAT shows
  *             SHM_DEST in the mode and key IPC_PRIVATE; buf is ignored
- * Other commands (IPC_INFO, SHM_INFO, SHM_STAT, SHM_STAT_ANY, SHM_LOCK,
- * SHM_UNLOCK) are passed to the module, which refuses with EINVAL those it
- * does not support.
+ *   SHM_LOCK  keep the segment's pages in memory (unevictable) and show
+ *             SHM_LOCKED in the mode; its size is charged to the caller's
+ *             real uid against RLIMIT_MEMLOCK until SHM_UNLOCK or the
+ *             segment is freed. shmipc counts this apart from SysV shm's
+ *             locks. Locking a locked segment does nothing; buf is ignored
+ *   SHM_UNLOCK undo SHM_LOCK, returning the charge; buf is ignored
+ * Other commands (IPC_INFO, SHM_INFO, SHM_STAT, SHM_STAT_ANY) are passed
+ * to the module, which refuses with EINVAL those it does not support.
  *
- * Returns 0 for IPC_STAT, IPC_SET and IPC_RMID (for the other commands,
+ * Returns 0 for IPC_STAT, IPC_SET, IPC_RMID, SHM_LOCK and SHM_UNLOCK (for
+ * the other commands,
  * what shmctl() returns for them: the highest index in use for IPC_INFO
  * and SHM_INFO, the id for SHM_STAT), or -1 with errno:
  *   EACCES   IPC_STAT without read permission
@@ -115,8 +121,11 @@ int shmipc_dt(const void *shmaddr);
  *   EINVAL   no segment with this id; unknown or unsupported cmd; IPC_SET
  *            with a uid or gid that does not exist in the caller's user
  *            namespace
+ *   ENOMEM   SHM_LOCK past RLIMIT_MEMLOCK without CAP_IPC_LOCK
  *   EPERM    IPC_SET or IPC_RMID by a process that is neither the owner
- *            nor the creator and lacks CAP_SYS_ADMIN
+ *            nor the creator and lacks CAP_SYS_ADMIN; SHM_LOCK or
+ *            SHM_UNLOCK by one that is neither and lacks CAP_IPC_LOCK, or
+ *            SHM_LOCK without it and with an RLIMIT_MEMLOCK of 0
  *   ENOSYS, open(2) errors: as shmipc_get().
  */
 int shmipc_ctl(int shmid, int cmd, struct shmid_ds *buf);

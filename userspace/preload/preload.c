@@ -26,7 +26,8 @@
  * unrelated id spaces, and a SysV id handed to shmipc (or the reverse)
  * names another segment or none. For the same reason nothing is ever
  * passed on to the kernel's SysV once shmipc is chosen: a shmctl command
- * the module does not support fails as shmipc_ctl() fails it. A program
+ * the module does not know fails as shmipc_ctl() fails it (EINVAL), and
+ * SHM_LOCK counts against shmipc's own RLIMIT_MEMLOCK charge. A program
  * on shmipc does not see the kernel's SysV segments, and programs on SysV
  * do not see its segments; listing.c gives tools the listing that goes
  * with the calls.

@@ -151,13 +151,12 @@ int shmipc_ctl(int shmid, int cmd, struct shmid_ds *buf)
 		ds_from_shmid_ds(&ctl.u.ds, buf);
 		return libshmipc_ioctl(SHMIPC_IOC_CTL, &ctl) < 0 ? -1 : 0;
 	case IPC_RMID:
+	case SHM_LOCK:
+	case SHM_UNLOCK:
 		/* buf is ignored, as shmctl() ignores it. */
 		return libshmipc_ioctl(SHMIPC_IOC_CTL, &ctl) < 0 ? -1 : 0;
 	default:
-		/*
-		 * SHM_LOCK, SHM_UNLOCK and commands unknown here: the module
-		 * decides (EINVAL for what it does not support).
-		 */
+		/* Commands unknown here: the module decides (EINVAL). */
 		return libshmipc_ioctl(SHMIPC_IOC_CTL, &ctl);
 	}
 }
