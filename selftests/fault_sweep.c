@@ -616,6 +616,45 @@ static int verify_rmid(struct step *s, long ret)
 	return 0;
 }
 
+/* SHM_LOCK and SHM_UNLOCK, and IPC_RMID of a locked segment */
+static long call_lock(struct step *s)
+{
+	return raw_ctl(w.fd, s->id, SHMIPC_SHM_LOCK, NULL);
+}
+
+static long call_unlock(struct step *s)
+{
+	return raw_ctl(w.fd, s->id, SHMIPC_SHM_UNLOCK, NULL);
+}
+
+static int prep_locked_snap(struct step *s)
+{
+	if (prep_seg(s))
+		return -1;
+	if (raw_ctl(w.fd, s->id, SHMIPC_SHM_LOCK, NULL))
+		BAD("SHM_LOCK: %s\n", strerror(errno));
+	if (raw_stat(w.fd, s->id, &s->ds))
+		return -1;
+	snap_maps();
+	return 0;
+}
+
+/* Locked after SHM_LOCK, unlocked after SHM_UNLOCK; as it was if failed. */
+static int verify_lock(struct step *s, long ret)
+{
+	bool was = s->ds.perm.mode & SHMIPC_SHM_LOCKED;
+	struct shmipc_ds ds;
+
+	if (ret < 0)
+		return verify_unchanged(s);
+	if (raw_stat(w.fd, s->id, &ds))
+		BAD("segment %d gone: %s\n", s->id, strerror(errno));
+	if (!(ds.perm.mode & SHMIPC_SHM_LOCKED) == !was)
+		BAD("segment %d: mode %o after %s\n", s->id, ds.perm.mode,
+		    was ? "SHM_UNLOCK" : "SHM_LOCK");
+	return 0;
+}
+
 /* attach: SHMIPC_IOC_AT and a plain mmap */
 static long call_at(struct step *s)
 {
@@ -1096,6 +1135,11 @@ static const struct op ops[] = {
 	PLAIN("ipc_rmid", efault, prep_seg_snap, call_rmid, verify_rmid),
 	PLAIN("ipc_rmid_attached", efault, prep_attached_snap, call_rmid,
 	      verify_rmid),
+	PLAIN("ipc_rmid_locked", efault, prep_locked_snap, call_rmid,
+	      verify_rmid),
+	PLAIN("shm_lock", ioctl_errs, prep_seg_snap, call_lock, verify_lock),
+	PLAIN("shm_unlock", efault, prep_locked_snap, call_unlock,
+	      verify_lock),
 	PLAIN("attach_ioctl", at_errs, prep_seg_snap, call_at, verify_attach),
 	PLAIN("attach_mmap", enomem, prep_seg_snap, call_mmap, verify_attach),
 	PLAIN("detach_ioctl", at_errs, prep_attached_snap, call_dt,

@@ -93,7 +93,8 @@ static const int E_INVAL[] = { EINVAL, 0 };
 static const int E_ACCES[] = { EACCES, 0 };
 static const int E_NONE[] = { 0 };
 static const int E_GET[] = { EFAULT, EINVAL, ENOENT, EEXIST, EACCES, ENOSPC, ENOMEM, 0 };
-static const int E_CTL[] = { EFAULT, EINVAL, EACCES, EPERM, EIDRM, 0 };
+/* ENOMEM: SHM_LOCK past RLIMIT_MEMLOCK, or its charge not allocated. */
+static const int E_CTL[] = { EFAULT, EINVAL, EACCES, EPERM, EIDRM, ENOMEM, 0 };
 static const int E_AT[] = { EFAULT, EINVAL, EACCES, ENOMEM, EIDRM, EPERM, EINTR, 0 };
 static const int E_DT[] = { EFAULT, EINVAL, EINTR, 0 };
 static const int E_MMAP[] = { EINVAL, EACCES, ENOMEM, EPERM, EAGAIN, EOVERFLOW,

@@ -353,7 +353,7 @@ static void check_ds(struct fthr *t, int id, const struct shmipc_ds *ds)
 	struct idinfo *info = id_info(t, id);
 	int i;
 
-	if (ds->perm.pad || (ds->perm.mode & ~(0777U | SHMIPC_SHM_DEST)) || !ds->segsz ||
+	if (ds->perm.pad || (ds->perm.mode & ~(0777U | SHMIPC_SHM_DEST | SHMIPC_SHM_LOCKED)) || !ds->segsz ||
 	    ds->perm.seq != (uint32_t)id >> 15 ||
 	    ((ds->perm.mode & SHMIPC_SHM_DEST) && ds->perm.key))
 		violation(t, F_CTL, "id %d: stat key %#x mode %#o seq %u pad %u segsz %llu",
@@ -367,7 +367,7 @@ static void check_ds(struct fthr *t, int id, const struct shmipc_ds *ds)
 		info->size = ds->segsz;
 }
 
-/* The shmctl commands the module answers; SHM_LOCK and SHM_UNLOCK wait. */
+/* The shmctl commands the module answers. */
 static bool ctl_cmd_known(uint32_t cmd)
 {
 	switch (cmd) {
@@ -378,6 +378,8 @@ static bool ctl_cmd_known(uint32_t cmd)
 	case SHMIPC_SHM_STAT:
 	case SHMIPC_SHM_INFO:
 	case SHMIPC_SHM_STAT_ANY:
+	case SHMIPC_SHM_LOCK:
+	case SHMIPC_SHM_UNLOCK:
 		return true;
 	default:
 		return false;
@@ -422,9 +424,10 @@ void op_ctl(struct fthr *t)
 		return;
 	if (bad)
 		violation(t, F_CTL, "id %d cmd %u succeeded, want EINVAL", copy.id, copy.cmd);
-	/* Only u is copied out, and not by IPC_SET or IPC_RMID. */
+	/* Only u is copied out, and only by the commands that fill it. */
 	if (memcmp(c, &copy, offsetof(struct shmipc_ctl, u)) ||
-	    ((copy.cmd == SHMIPC_IPC_SET || copy.cmd == SHMIPC_IPC_RMID) &&
+	    ((copy.cmd == SHMIPC_IPC_SET || copy.cmd == SHMIPC_IPC_RMID ||
+	      copy.cmd == SHMIPC_SHM_LOCK || copy.cmd == SHMIPC_SHM_UNLOCK) &&
 	     memcmp(c, &copy, sizeof(copy))))
 		violation(t, F_CTL, "id %d cmd %u: the kernel wrote where it should not",
 			  copy.id, copy.cmd);

@@ -37,7 +37,8 @@ struct cfg cfg = { .ops = 0, .procs = 2, .threads = 2, .keys = 8 };
 unsigned int op_weights[OP_NR] = {
 	[OP_GET_CREAT] = 80, [OP_GET_CREAT0] = 10, [OP_GET_EXCL] = 30,
 	[OP_GET_PRIVATE] = 20, [OP_GET_LOOKUP] = 40, [OP_GET_TOOBIG] = 10,
-	[OP_STAT] = 70, [OP_SET] = 30, [OP_RMID] = 40, [OP_AT_RW] = 60,
+	[OP_STAT] = 70, [OP_SET] = 30, [OP_LOCK] = 8, [OP_RMID] = 40,
+	[OP_AT_RW] = 60,
 	[OP_AT_RO] = 30, [OP_AT_FIXED] = 35, [OP_MMAP_RW] = 40,
 	[OP_MMAP_RO] = 20, [OP_MPROTECT_RO] = 15, [OP_MPROTECT_SPLIT] = 15,
 	[OP_DT] = 110, [OP_MUNMAP_PART] = 30, [OP_REMAP_HEAD] = 15,
@@ -82,6 +83,7 @@ static void run_op(struct thr *t, enum op op)
 		break;
 	case OP_STAT: op_stat(t); break;
 	case OP_SET: op_set(t); break;
+	case OP_LOCK: op_lock(t); break;
 	case OP_RMID: op_rmid(t); break;
 	case OP_AT_RW: case OP_AT_RO: case OP_AT_FIXED:
 		op_attach(t, op);

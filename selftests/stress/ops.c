@@ -63,7 +63,7 @@ void check_ds(struct thr *t, enum op op, const struct seginfo *s,
 	    ds->perm.gid != my_gid || ds->perm.cgid != my_gid)
 		violation(t, op, "id %d: uid %u cuid %u gid %u cgid %u", s->id,
 			  ds->perm.uid, ds->perm.cuid, ds->perm.gid, ds->perm.cgid);
-	if ((mode & 0700) != 0700 || (mode & ~(0777U | SHMIPC_SHM_DEST)))
+	if ((mode & 0700) != 0700 || (mode & ~(0777U | SHMIPC_SHM_DEST | SHMIPC_SHM_LOCKED)))
 		violation(t, op, "id %d: mode %#o", s->id, mode);
 	if ((mode & SHMIPC_SHM_DEST) ? ds->perm.key != 0 : ds->perm.key != s->key)
 		violation(t, op, "id %d: key %#x mode %#o, created with key %#x",
@@ -188,6 +188,31 @@ void op_set(struct thr *t)
 		       (rnd_chance(&t->rnd, 20) ? SHMIPC_SHM_DEST : 0);
 	tally(t, OP_SET, sys_ctl(t->fd, s.id, SHMIPC_IPC_SET, &ds),
 	      held ? E_NONE : E_STALE, "id %d held %d", s.id, held);
+}
+
+/*
+ * SHM_LOCK or SHM_UNLOCK, now and then: whatever the other threads do to
+ * the segment meanwhile, it must go on as before, and its end (IPC_RMID,
+ * the last detach) must return the charge. Without CAP_IPC_LOCK (not
+ * root), locking may go past RLIMIT_MEMLOCK: ENOMEM.
+ */
+void op_lock(struct thr *t)
+{
+	static const int E_LOCK_HELD[] = { ENOMEM, 0 };
+	static const int E_LOCK_STALE[] = { EINVAL, EIDRM, ENOMEM, 0 };
+	uint32_t cmd = rnd_chance(&t->rnd, 50) ? SHMIPC_SHM_LOCK : SHMIPC_SHM_UNLOCK;
+	struct seginfo s;
+	int held;
+
+	if (!pick_seg(t, &s))
+		return op_get(t, OP_GET_CREAT);
+	held = attached(t, s.id) || priv_of(t, s.id);
+	if (cmd == SHMIPC_SHM_LOCK && my_uid != 0)
+		tally(t, OP_LOCK, sys_ctl(t->fd, s.id, cmd, NULL),
+		      held ? E_LOCK_HELD : E_LOCK_STALE, "id %d lock held %d", s.id, held);
+	else
+		tally(t, OP_LOCK, sys_ctl(t->fd, s.id, cmd, NULL),
+		      held ? E_NONE : E_STALE, "id %d cmd %u held %d", s.id, cmd, held);
 }
 
 void op_rmid_seg(struct thr *t, const struct seginfo *s)

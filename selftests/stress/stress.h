@@ -66,7 +66,7 @@
 
 enum op {
 	OP_GET_CREAT, OP_GET_CREAT0, OP_GET_EXCL, OP_GET_PRIVATE,
-	OP_GET_LOOKUP, OP_GET_TOOBIG, OP_STAT, OP_SET, OP_RMID, OP_AT_RW,
+	OP_GET_LOOKUP, OP_GET_TOOBIG, OP_STAT, OP_SET, OP_LOCK, OP_RMID, OP_AT_RW,
 	OP_AT_RO, OP_AT_FIXED, OP_MMAP_RW, OP_MMAP_RO, OP_MPROTECT_RO,
 	OP_MPROTECT_SPLIT, OP_DT, OP_MUNMAP_PART, OP_REMAP_HEAD,
 	OP_MREMAP_MOVE, OP_MREMAP_GROW, OP_WRITE, OP_VERIFY, OP_FORK_TOUCH,
@@ -81,7 +81,7 @@ enum op {
 
 static const char *const op_names[OP_NR] = {
 	"get_creat", "get_creat_size0", "get_excl", "get_private",
-	"get_lookup", "get_toobig", "stat", "set", "rmid", "at_rw",
+	"get_lookup", "get_toobig", "stat", "set", "lock", "rmid", "at_rw",
 	"at_ro", "at_fixed", "mmap_rw", "mmap_ro", "mprotect_ro",
 	"mprotect_split", "dt", "munmap_part", "remap_head",
 	"mremap_move", "mremap_grow", "write", "verify", "fork_touch",
@@ -277,6 +277,7 @@ void check_ds(struct thr *t, enum op op, const struct seginfo *s,
 void op_get(struct thr *t, enum op op);
 void op_stat(struct thr *t);
 void op_set(struct thr *t);
+void op_lock(struct thr *t);
 void op_rmid_seg(struct thr *t, const struct seginfo *s);
 void op_rmid(struct thr *t);
 void drop_gone(struct thr *t);
