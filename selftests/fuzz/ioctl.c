@@ -279,6 +279,10 @@ static void rnd_reserved(struct fthr *t, __u64 *r, int n)
 
 /* ---- our ioctls with our own memory ------------------------------------ */
 
+/* Every feature this module has: a bit more or less is a violation. */
+#define FEATURES_ALL	(SHMIPC_FEATURE_GET | SHMIPC_FEATURE_CTL | SHMIPC_FEATURE_AT | \
+			 SHMIPC_FEATURE_DT | SHMIPC_FEATURE_INFO | SHMIPC_FEATURE_LOCK)
+
 void op_version(struct fthr *t)
 {
 	struct shmipc_version *v = (void *)own_slot(t, sizeof(*v), rnd_chance(&t->rnd, 20));
@@ -287,7 +291,7 @@ void op_version(struct fthr *t)
 	if (!tally(t, F_VERSION, ioctl(fd_rw, SHMIPC_IOC_VERSION, v), E_NONE, "own buffer"))
 		return;
 	if (v->abi_version != SHMIPC_ABI_VERSION || v->pad || v->reserved[0] ||
-	    v->reserved[1] || v->features != 0x1f)
+	    v->reserved[1] || v->features != FEATURES_ALL)
 		violation(t, F_VERSION, "abi %u pad %u features %#llx reserved %#llx %#llx",
 			  v->abi_version, v->pad, (unsigned long long)v->features,
 			  (unsigned long long)v->reserved[0], (unsigned long long)v->reserved[1]);
