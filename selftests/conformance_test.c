@@ -70,7 +70,7 @@ static const int at_flags[] = { 0, SHM_RDONLY, SHM_RND, SHM_REMAP, SHM_EXEC,
 enum { DT_START, DT_SECOND_PAGE, DT_ODD, DT_NULL, DT_UNMAPPED, DT_HEADLESS, DT_NR };
 
 static const int ctl_cmds[] = { IPC_STAT, IPC_SET, IPC_RMID, IPC_INFO, SHM_INFO,
-				SHM_STAT, SHM_STAT_ANY, 99, -1 };
+				SHM_STAT, SHM_STAT_ANY, SHM_LOCK, SHM_UNLOCK, 99, -1 };
 
 static void add(enum call call, int a, int b, int c, int d)
 {
