@@ -162,8 +162,10 @@ extern struct cfg cfg;
  * A shmdt() anywhere but at the start of one of the caller's attachments
  * searches upward, as SysV's does, and may take another thread's map. Such
  * a detach holds mm_lock for writing and, done, forgets every thread's map
- * it took; every other call holds it for reading, so no thread ever acts on
- * a map that is gone and whose address the kernel may have given to another.
+ * it took. remap_file_pages(), which may leave a hole in a map (op_rfp),
+ * holds it for writing too. Every other call holds it for reading, so no
+ * thread ever acts on a map that is gone and whose address the kernel may
+ * have given to another.
  */
 extern pthread_rwlock_t mm_lock;
 extern struct fthr *fthreads;		/* this process's threads */
@@ -229,6 +231,8 @@ bool in_scratch(const struct fthr *t, const char *p, size_t len);
 char *scratch_addr(struct fthr *t);
 void map_drop(struct fthr *t, int i);
 void map_unmap(struct fthr *t, int i);
+/* Whether all of [@addr, @addr + @len) is mapped. */
+bool range_is_mapped(const char *addr, size_t len);
 int map_add(struct fthr *t, char *addr, size_t len, int id, int prot);
 void check_fresh(struct fthr *t, enum fop op, int i, bool none);
 void op_mmap(struct fthr *t);

@@ -515,12 +515,6 @@ void op_at(struct fthr *t)
 	check_fresh(t, F_AT, i, false);
 }
 
-/* Whether all of [@addr, @addr + @len) is mapped. */
-static bool range_is_mapped(const char *addr, size_t len)
-{
-	return msync((void *)addr, len, MS_ASYNC) == 0 || errno != ENOMEM;
-}
-
 /*
  * After a shmdt(@addr) that succeeded, forget the maps it took: ours only,
  * or every thread's when it searched upward from an address of no

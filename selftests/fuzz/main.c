@@ -205,7 +205,10 @@ static void *thread_main(void *arg)
 		if (op == F_DT) {
 			op_dt(t);	/* takes mm_lock as its address asks */
 		} else {
-			pthread_rwlock_rdlock(&mm_lock);
+			if (op == F_RFP)
+				pthread_rwlock_wrlock(&mm_lock);
+			else
+				pthread_rwlock_rdlock(&mm_lock);
 			run(t, op);
 			pthread_rwlock_unlock(&mm_lock);
 		}

@@ -21,6 +21,11 @@ void map_drop(struct fthr *t, int i)
 	t->maps[i] = t->maps[--t->nmaps];
 }
 
+bool range_is_mapped(const char *addr, size_t len)
+{
+	return msync((void *)addr, len, MS_ASYNC) == 0 || errno != ENOMEM;
+}
+
 void map_unmap(struct fthr *t, int i)
 {
 	struct map *m = &t->maps[i];

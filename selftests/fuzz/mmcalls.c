@@ -182,10 +182,13 @@ void op_rfp(struct fthr *t)
 		   len, prot, pgoff, flags)) {
 		/*
 		 * As SysV's, a remap of a removed segment's last attachment
-		 * unmaps it, then finds the segment gone (EINVAL): a hole.
+		 * unmaps it, then finds the segment gone (EINVAL): a hole,
+		 * which the next mmap() of any thread may get. We run alone
+		 * (mm_lock held for writing), so what is left is still ours:
+		 * unmap it all before anyone can map into the hole.
 		 */
-		if (mi >= 0 && msync(p, len, MS_ASYNC) && errno == ENOMEM)
-			t->maps[mi].grown = true;
+		if (mi >= 0 && !range_is_mapped(p, len))
+			map_unmap(t, mi);
 		return;
 	}
 	if (prot)
