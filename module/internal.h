@@ -94,6 +94,7 @@ unsigned long shmipc_ns_shmmax(const struct shmipc_ns *ns);
 unsigned long shmipc_ns_shmall(const struct shmipc_ns *ns);
 unsigned int shmipc_ns_shmmni(const struct shmipc_ns *ns);
 bool shmipc_ns_rmid_forced(const struct shmipc_ns *ns);
+int shmipc_ns_take_next_id(struct shmipc_ns *ns);
 
 /* namespace.c */
 void shmipc_ns_exit(void);

@@ -3,8 +3,9 @@
  * shmipc: the limits of a namespace.
  *
  * They are the kernel's own settings for SysV shm in the caller's IPC
- * namespace (kernel.shmmax, kernel.shmall, kernel.shmmni and
- * kernel.shm_rmid_forced), which administrators and container runtimes set
+ * namespace (kernel.shmmax, kernel.shmall, kernel.shmmni,
+ * kernel.shm_rmid_forced and kernel.shm_next_id), which administrators,
+ * container runtimes and checkpoint/restore tools set
  * for each container: shmipc reads them where the kernel keeps them, at
  * each use, so a change applies at once as it does for SysV. The module's
  * parameters are machine-wide caps on top, unlimited by default.
@@ -73,4 +74,32 @@ bool shmipc_ns_rmid_forced(const struct shmipc_ns *ns)
 {
 	lockdep_assert_held(&ns->lock);
 	return !READ_ONCE(ns->dead) && READ_ONCE(ns->ipc_ns->shm_rmid_forced);
+}
+
+/*
+ * kernel.shm_next_id: the id the next segment of the namespace is to get,
+ * set by checkpoint/restore tools before they make it again; -1 when unset.
+ * It is one-shot: whichever create comes next, SysV's or shmipc's, takes it
+ * and sets it back to -1, under the lock the kernel keeps it with. That is
+ * the rwsem of the namespace's SysV shm ids, the third of ipc_ns->ids[]
+ * (IPC_SHM_IDS, private to ipc/util.h).
+ */
+#define SHMIPC_SYSV_SHM_IDS	2
+
+int shmipc_ns_take_next_id(struct shmipc_ns *ns)
+{
+#ifdef CONFIG_CHECKPOINT_RESTORE
+	struct ipc_ids *ids = &ns->ipc_ns->ids[SHMIPC_SYSV_SHM_IDS];
+	int id;
+
+	if (READ_ONCE(ids->next_id) < 0)
+		return -1;		/* the usual case: no lock taken */
+	down_write(&ids->rwsem);
+	id = ids->next_id;
+	ids->next_id = -1;
+	up_write(&ids->rwsem);
+	return id;
+#else
+	return -1;
+#endif
 }

@@ -326,17 +326,24 @@ static int shmipc_seg_publish(struct shmipc_ns *ns, struct shmipc_seg *seg)
 {
 	unsigned long pages = shmipc_seg_pages(seg);
 	unsigned int mni = shmipc_ns_shmmni(ns);
+	int next_id, err;
 	u32 idx;
-	int err;
 
 	lockdep_assert_held(&ns->lock);
 	if (seg->key != SHMIPC_IPC_PRIVATE && xa_load(&ns->keys, (u32)seg->key))
 		return -EAGAIN;
 	if (ns->nr_segs >= mni || !shmipc_ns_fits(ns, pages))
 		return -ENOSPC;
-	err = xa_alloc_cyclic(&ns->ids, &idx, seg,
-			      XA_LIMIT(0, shmipc_ns_cycle(ns, mni) - 1),
-			      &ns->next_idx, GFP_KERNEL);
+	next_id = shmipc_ns_take_next_id(ns);
+	if (next_id >= 0)
+		/* As ipc/util.c: the first free index from the asked one. */
+		err = xa_alloc(&ns->ids, &idx, seg,
+			       XA_LIMIT(next_id & SHMIPC_IDX_MAX, SHMIPC_IDX_MAX),
+			       GFP_KERNEL);
+	else
+		err = xa_alloc_cyclic(&ns->ids, &idx, seg,
+				      XA_LIMIT(0, shmipc_ns_cycle(ns, mni) - 1),
+				      &ns->next_idx, GFP_KERNEL);
 	if (err < 0)
 		return err == -EBUSY ? -ENOSPC : err;
 	if (seg->key != SHMIPC_IPC_PRIVATE) {
@@ -349,13 +356,18 @@ static int shmipc_seg_publish(struct shmipc_ns *ns, struct shmipc_seg *seg)
 	/*
 	 * As ipc/util.c: the sequence moves on when the cyclic allocation
 	 * comes round to an index at or below the last one, so a stale id
-	 * comes back only after the sequence has wrapped too.
+	 * comes back only after the sequence has wrapped too. An asked id
+	 * brings its own sequence and leaves the cycle as it was.
 	 */
-	if ((int)idx <= ns->last_idx)
-		ns->seq = ns->seq < SHMIPC_SEQ_MAX ? ns->seq + 1 : 0;
-	ns->last_idx = idx;
+	if (next_id >= 0) {
+		seg->seq = (u32)next_id >> SHMIPC_IDX_BITS;
+	} else {
+		if ((int)idx <= ns->last_idx)
+			ns->seq = ns->seq < SHMIPC_SEQ_MAX ? ns->seq + 1 : 0;
+		ns->last_idx = idx;
+		seg->seq = ns->seq;
+	}
 	ns->max_idx = max_t(int, ns->max_idx, idx);
-	seg->seq = ns->seq;
 	seg->id = (int)(seg->seq << SHMIPC_IDX_BITS | idx);
 	seg->ns = ns;
 	kref_get(&ns->ref);

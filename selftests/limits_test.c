@@ -2,9 +2,9 @@
 /*
  * The limits of a namespace, against the kernel's own SysV shm: shmipc
  * follows the kernel.shm* settings of the caller's IPC namespace (shmmax,
- * shmall, shmmni, shm_rmid_forced), set by its root or a container's, with
- * the errno SysV gives, in its order. The module's parameters are caps on
- * top of them, tested apart.
+ * shmall, shmmni, shm_rmid_forced, shm_next_id), set by its root or a
+ * container's, with the errno SysV gives, in its order. The module's
+ * parameters are caps on top of them, tested apart.
  *
  * Every oracle test runs each body in a child that unshares its IPC
  * namespace, so both start from the namespace defaults and empty tables.
@@ -188,6 +188,72 @@ TEST_F(limits, a_containers_root_sets_them)
 	EXPECT_EQ(0, seen->v[0][0]);
 	EXPECT_EQ(-EINVAL, seen->v[0][1]);
 	EXPECT_EQ(0, seen->v[0][2]);
+}
+
+/* kernel.shm_next_id as it reads now: -1 once a create has taken it. */
+static long next_id_now(void)
+{
+	char buf[32] = "";
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/sys/kernel/shm_next_id", O_RDONLY | O_CLOEXEC);
+	CHILD_CHECK(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	CHILD_CHECK(n > 0);
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * kernel.shm_next_id, as checkpoint/restore tools use it: the next create
+ * gets that id (its index, or the first free one above, and its sequence)
+ * and sets it back to -1; a create refused before that leaves it set.
+ */
+static int next_id_body(int which, const struct api *a, void *arg)
+{
+	int id, taken;
+
+	see(which, next_id_now());				/* -1 */
+	CHILD_CHECK(write_sysctl("shm_next_id", 7 << 15 | 42) == 0);
+	see(which, get_result(a, 0));				/* EINVAL */
+	see(which, next_id_now());				/* still set */
+	taken = a->get(IPC_PRIVATE, PG, IPC_CREAT | 0600);
+	see(which, taken);					/* 229418 */
+	see(which, next_id_now());				/* -1 */
+	/* Then the usual allocation again, from the start of the table. */
+	see(which, a->get(IPC_PRIVATE, PG, IPC_CREAT | 0600));
+	/* A taken index: the first free one above, with the asked sequence. */
+	CHILD_CHECK(write_sysctl("shm_next_id", 3 << 15 | 42) == 0);
+	id = a->get(0x6e0000 + which, PG, IPC_CREAT | 0600);
+	see(which, id);						/* 3 << 15 | 43 */
+	see(which, a->get(0x6e0000 + which, PG, 0600) == id);	/* its key */
+	/* The id works: stat, attach, remove, and the stale one does not. */
+	see(which, ctl_result(a, id, IPC_STAT, &(struct shmid_ds){ 0 }));
+	see(which, ctl_result(a, taken, IPC_RMID, NULL));
+	see(which, ctl_result(a, taken, IPC_STAT, &(struct shmid_ds){ 0 }));
+	CHILD_CHECK(write_sysctl("shm_next_id", 5 << 15 | 42) == 0);
+	see(which, a->get(IPC_PRIVATE, PG, IPC_CREAT | 0600));	/* 5 << 15 | 42 */
+	/* Index 42 again, with sequence 5: the id of sequence 7 is stale. */
+	see(which, ctl_result(a, 7 << 15 | 42, IPC_STAT, &(struct shmid_ds){ 0 }));
+	return 0;
+}
+
+TEST_F(limits, shm_next_id_of_the_namespace)
+{
+	RUN_BOTH(next_id_body, NULL);
+	EXPECT_EQ(-1, seen->v[0][0]);
+	EXPECT_EQ(-EINVAL, seen->v[0][1]);
+	EXPECT_EQ(7 << 15 | 42, seen->v[0][2]);
+	EXPECT_EQ(7 << 15 | 42, seen->v[0][3]);
+	EXPECT_EQ(-1, seen->v[0][4]);
+	EXPECT_EQ(3 << 15 | 43, seen->v[0][6]);
+	EXPECT_EQ(1, seen->v[0][7]);
+	EXPECT_EQ(0, seen->v[0][8]);
+	EXPECT_EQ(0, seen->v[0][9]);
+	EXPECT_EQ(-EINVAL, seen->v[0][10]);
+	EXPECT_EQ(5 << 15 | 42, seen->v[0][11]);
+	EXPECT_EQ(-EINVAL, seen->v[0][12]);
 }
 
 /* The state of @id: nattch, or -errno when it is gone. */
