@@ -19,44 +19,7 @@
 
 #include "shmipc_test.h"
 #include "kselftest_harness.h"
-
-/* One kind of shared memory: the kernel's SysV, or shmipc. */
-struct api {
-	const char *name;
-	int (*get)(key_t key, size_t size, int shmflg);
-	int (*ctl)(int shmid, int cmd, struct shmid_ds *buf);
-	void *(*at)(int shmid, const void *shmaddr, int shmflg);
-	int (*dt)(const void *shmaddr);
-};
-
-static const struct api apis[] = {
-	{ "SysV", shmget, shmctl, shmat, shmdt },
-	{ "shmipc", shmipc_get, shmipc_ctl, shmipc_at, shmipc_dt },
-};
-
-/* What a run saw, for the parent to compare: in shared memory. */
-#define MAX_VALS	64
-
-struct seen {
-	long v[2][MAX_VALS];
-	unsigned int n[2];
-};
-
-static struct seen *seen;
-
-static void see(int which, long v)
-{
-	if (seen->n[which] < MAX_VALS)
-		seen->v[which][seen->n[which]++] = v;
-}
-
-/* A shmctl() result without a buffer (SHM_LOCK, ...): 0, or -errno. */
-static long ctl_result(const struct api *a, int id, int cmd)
-{
-	int r = a->ctl(id, cmd, NULL);
-
-	return r < 0 ? -errno : r;
-}
+#include "oracle.h"
 
 /* The segment's mode as IPC_STAT shows it, or -errno. */
 static long mode_of(const struct api *a, int id)
@@ -72,8 +35,6 @@ static int new_seg(const struct api *a, size_t pages, int mode)
 {
 	return a->get(IPC_PRIVATE, pages * page_size(), IPC_CREAT | mode);
 }
-
-typedef int (*body_fn)(int which, const struct api *a);
 
 /*
  * In a run: @fn as nobody, with an RLIMIT_MEMLOCK of @memlock bytes, in a
@@ -93,32 +54,10 @@ static int as_nobody(body_fn fn, int which, const struct api *a,
 		if (setrlimit(RLIMIT_MEMLOCK, &rl) ||
 		    become(OTHER_UID, OTHER_GID, 0))
 			_exit(3);
-		_exit(fn(which, a));
+		_exit(fn(which, a, NULL));
 	}
 	CHILD_CHECK(waitpid(pid, &status, 0) == pid);
 	CHILD_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	return 0;
-}
-
-/* Both runs, each in a fresh IPC namespace of its own. */
-static int both_child(void *arg)
-{
-	body_fn body = (body_fn)arg;
-	int which, status;
-	pid_t pid;
-
-	for (which = 0; which < 2; which++) {
-		fflush(NULL);
-		pid = fork();
-		CHILD_CHECK(pid >= 0);
-		if (pid == 0) {
-			if (unshare(CLONE_NEWIPC))
-				_exit(2);
-			_exit(body(which, &apis[which]));
-		}
-		CHILD_CHECK(waitpid(pid, &status, 0) == pid);
-		CHILD_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	}
 	return 0;
 }
 
@@ -132,12 +71,7 @@ FIXTURE_SETUP(lock)
 	OPEN_DEVICE_OR_SKIP(self->fd);
 	if (getuid() != 0)
 		SKIP(return, "needs root, to become another user");
-	if (unshare_probe() < 0)
-		SKIP(return, "unshare(CLONE_NEWIPC): %s", strerror(errno));
-	seen = mmap(NULL, sizeof(*seen), PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, seen);
-	memset(seen, 0, sizeof(*seen));
+	ORACLE_SETUP();
 }
 
 FIXTURE_TEARDOWN(lock)
@@ -146,28 +80,16 @@ FIXTURE_TEARDOWN(lock)
 		close(self->fd);
 }
 
-/* Runs @body through SysV and shmipc; everything seen must be equal. */
-#define RUN_BOTH(body) do {						\
-	unsigned int i_;						\
-	ASSERT_EQ(0, run_child(both_child, (void *)(body)));		\
-	ASSERT_EQ(seen->n[0], seen->n[1]);				\
-	ASSERT_LT(0U, seen->n[0]);					\
-	for (i_ = 0; i_ < seen->n[0]; i_++)				\
-		EXPECT_EQ(seen->v[0][i_], seen->v[1][i_])		\
-			TH_LOG("value %u: SysV %ld, shmipc %ld", i_,	\
-			       seen->v[0][i_], seen->v[1][i_]);		\
-} while (0)
-
 /* The owner locks and unlocks; IPC_STAT shows SHM_LOCKED in between. */
-static int owner_body(int which, const struct api *a)
+static int owner_body(int which, const struct api *a, void *arg)
 {
 	int id = new_seg(a, 4, 0640);
 
 	CHILD_CHECK(id >= 0);
 	see(which, mode_of(a, id));
-	see(which, ctl_result(a, id, SHM_LOCK));
+	see(which, ctl_result(a, id, SHM_LOCK, NULL));
 	see(which, mode_of(a, id));
-	see(which, ctl_result(a, id, SHM_UNLOCK));
+	see(which, ctl_result(a, id, SHM_UNLOCK, NULL));
 	see(which, mode_of(a, id));
 	CHILD_CHECK(a->ctl(id, IPC_RMID, NULL) == 0);
 	return 0;
@@ -175,7 +97,7 @@ static int owner_body(int which, const struct api *a)
 
 TEST_F(lock, owner_locks_and_unlocks_and_stat_shows_shm_locked)
 {
-	RUN_BOTH(owner_body);
+	RUN_BOTH(owner_body, NULL);
 	EXPECT_EQ(0640, seen->v[0][0]);
 	EXPECT_EQ(0, seen->v[0][1]);
 	EXPECT_EQ(SHM_LOCKED | 0640, seen->v[0][2]);
@@ -188,35 +110,35 @@ TEST_F(lock, owner_locks_and_unlocks_and_stat_shows_shm_locked)
  * nobody with a limit of exactly four pages locks its four-page segment
  * twice, and has no room left for one page more.
  */
-static int twice_nobody(int which, const struct api *a)
+static int twice_nobody(int which, const struct api *a, void *arg)
 {
 	int id = new_seg(a, 4, 0600), one = new_seg(a, 1, 0600);
 
 	CHILD_CHECK(id >= 0 && one >= 0);
-	see(which, ctl_result(a, id, SHM_UNLOCK));
+	see(which, ctl_result(a, id, SHM_UNLOCK, NULL));
 	see(which, mode_of(a, id));
-	see(which, ctl_result(a, id, SHM_LOCK));
-	see(which, ctl_result(a, id, SHM_LOCK));
+	see(which, ctl_result(a, id, SHM_LOCK, NULL));
+	see(which, ctl_result(a, id, SHM_LOCK, NULL));
 	see(which, mode_of(a, id));
-	see(which, ctl_result(a, one, SHM_LOCK));
-	see(which, ctl_result(a, id, SHM_UNLOCK));
-	see(which, ctl_result(a, id, SHM_UNLOCK));
+	see(which, ctl_result(a, one, SHM_LOCK, NULL));
+	see(which, ctl_result(a, id, SHM_UNLOCK, NULL));
+	see(which, ctl_result(a, id, SHM_UNLOCK, NULL));
 	see(which, mode_of(a, id));
-	see(which, ctl_result(a, one, SHM_LOCK));
-	see(which, ctl_result(a, one, SHM_UNLOCK));
+	see(which, ctl_result(a, one, SHM_LOCK, NULL));
+	see(which, ctl_result(a, one, SHM_UNLOCK, NULL));
 	CHILD_CHECK(a->ctl(id, IPC_RMID, NULL) == 0);
 	CHILD_CHECK(a->ctl(one, IPC_RMID, NULL) == 0);
 	return 0;
 }
 
-static int twice_body(int which, const struct api *a)
+static int twice_body(int which, const struct api *a, void *arg)
 {
 	return as_nobody(twice_nobody, which, a, 4 * page_size());
 }
 
 TEST_F(lock, lock_twice_charges_once_and_unlock_of_unlocked_succeeds)
 {
-	RUN_BOTH(twice_body);
+	RUN_BOTH(twice_body, NULL);
 	EXPECT_EQ(0, seen->v[0][0]);
 	EXPECT_EQ(0, seen->v[0][3]);
 	EXPECT_EQ(SHM_LOCKED | 0600, seen->v[0][4]);
@@ -226,7 +148,7 @@ TEST_F(lock, lock_twice_charges_once_and_unlock_of_unlocked_succeeds)
 }
 
 /* No such id: EINVAL for both commands, whoever asks. */
-static int bad_id_body(int which, const struct api *a)
+static int bad_id_body(int which, const struct api *a, void *arg)
 {
 	int gone = new_seg(a, 1, 0600);
 	const int cmds[] = { SHM_LOCK, SHM_UNLOCK };
@@ -235,9 +157,9 @@ static int bad_id_body(int which, const struct api *a)
 	CHILD_CHECK(gone >= 0);
 	CHILD_CHECK(a->ctl(gone, IPC_RMID, NULL) == 0);
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
-		see(which, ctl_result(a, gone, cmds[i]));
-		see(which, ctl_result(a, -1, cmds[i]));
-		see(which, ctl_result(a, INT_MAX, cmds[i]));
+		see(which, ctl_result(a, gone, cmds[i], NULL));
+		see(which, ctl_result(a, -1, cmds[i], NULL));
+		see(which, ctl_result(a, INT_MAX, cmds[i], NULL));
 	}
 	return 0;
 }
@@ -246,7 +168,7 @@ TEST_F(lock, bad_id_is_einval)
 {
 	unsigned int i;
 
-	RUN_BOTH(bad_id_body);
+	RUN_BOTH(bad_id_body, NULL);
 	for (i = 0; i < seen->n[0]; i++)
 		EXPECT_EQ(-EINVAL, seen->v[0][i]);
 }
@@ -256,7 +178,7 @@ TEST_F(lock, bad_id_is_einval)
  * and shows SHM_DEST with SHM_LOCKED. Once the last detach frees it, its
  * id is EINVAL.
  */
-static int removed_body(int which, const struct api *a)
+static int removed_body(int which, const struct api *a, void *arg)
 {
 	int id = new_seg(a, 2, 0600);
 	void *p;
@@ -265,20 +187,20 @@ static int removed_body(int which, const struct api *a)
 	p = a->at(id, NULL, 0);
 	CHILD_CHECK(p != (void *)-1);
 	CHILD_CHECK(a->ctl(id, IPC_RMID, NULL) == 0);
-	see(which, ctl_result(a, id, SHM_LOCK));
+	see(which, ctl_result(a, id, SHM_LOCK, NULL));
 	see(which, mode_of(a, id));
-	see(which, ctl_result(a, id, SHM_UNLOCK));
+	see(which, ctl_result(a, id, SHM_UNLOCK, NULL));
 	see(which, mode_of(a, id));
-	see(which, ctl_result(a, id, SHM_LOCK));
+	see(which, ctl_result(a, id, SHM_LOCK, NULL));
 	CHILD_CHECK(a->dt(p) == 0);
-	see(which, ctl_result(a, id, SHM_LOCK));
-	see(which, ctl_result(a, id, SHM_UNLOCK));
+	see(which, ctl_result(a, id, SHM_LOCK, NULL));
+	see(which, ctl_result(a, id, SHM_UNLOCK, NULL));
 	return 0;
 }
 
 TEST_F(lock, removed_segment_locks_until_freed_then_einval)
 {
-	RUN_BOTH(removed_body);
+	RUN_BOTH(removed_body, NULL);
 	EXPECT_EQ(0, seen->v[0][0]);
 	EXPECT_EQ(SHM_DEST | SHM_LOCKED | 0600, seen->v[0][1]);
 	EXPECT_EQ(SHM_DEST | 0600, seen->v[0][3]);
@@ -293,14 +215,14 @@ TEST_F(lock, removed_segment_locks_until_freed_then_einval)
  */
 static int shared_id = -1;
 
-static int other_nobody(int which, const struct api *a)
+static int other_nobody(int which, const struct api *a, void *arg)
 {
-	see(which, ctl_result(a, shared_id, SHM_LOCK));
-	see(which, ctl_result(a, shared_id, SHM_UNLOCK));
+	see(which, ctl_result(a, shared_id, SHM_LOCK, NULL));
+	see(which, ctl_result(a, shared_id, SHM_UNLOCK, NULL));
 	return 0;
 }
 
-static int other_body(int which, const struct api *a)
+static int other_body(int which, const struct api *a, void *arg)
 {
 	struct shmid_ds ds;
 
@@ -322,7 +244,7 @@ static int other_body(int which, const struct api *a)
 
 TEST_F(lock, neither_owner_nor_creator_is_eperm)
 {
-	RUN_BOTH(other_body);
+	RUN_BOTH(other_body, NULL);
 	EXPECT_EQ(-EPERM, seen->v[0][0]);
 	EXPECT_EQ(-EPERM, seen->v[0][1]);
 	EXPECT_EQ(-EPERM, seen->v[0][2]);
@@ -337,26 +259,26 @@ TEST_F(lock, neither_owner_nor_creator_is_eperm)
  * An RLIMIT_MEMLOCK of 0 forbids SHM_LOCK to an unprivileged owner (EPERM,
  * not ENOMEM), but not SHM_UNLOCK.
  */
-static int zero_nobody(int which, const struct api *a)
+static int zero_nobody(int which, const struct api *a, void *arg)
 {
 	int id = new_seg(a, 1, 0600);
 
 	CHILD_CHECK(id >= 0);
-	see(which, ctl_result(a, id, SHM_LOCK));
+	see(which, ctl_result(a, id, SHM_LOCK, NULL));
 	see(which, mode_of(a, id));
-	see(which, ctl_result(a, id, SHM_UNLOCK));
+	see(which, ctl_result(a, id, SHM_UNLOCK, NULL));
 	CHILD_CHECK(a->ctl(id, IPC_RMID, NULL) == 0);
 	return 0;
 }
 
-static int zero_body(int which, const struct api *a)
+static int zero_body(int which, const struct api *a, void *arg)
 {
 	return as_nobody(zero_nobody, which, a, 0);
 }
 
 TEST_F(lock, memlock_limit_zero_is_eperm_to_lock)
 {
-	RUN_BOTH(zero_body);
+	RUN_BOTH(zero_body, NULL);
 	EXPECT_EQ(-EPERM, seen->v[0][0]);
 	EXPECT_EQ(0600, seen->v[0][1]);
 	EXPECT_EQ(0, seen->v[0][2]);
@@ -368,36 +290,36 @@ TEST_F(lock, memlock_limit_zero_is_eperm_to_lock)
  * SHM_UNLOCK, and at the segment's end (IPC_RMID, or the last detach of
  * a removed one), not before.
  */
-static int charge_nobody(int which, const struct api *a)
+static int charge_nobody(int which, const struct api *a, void *arg)
 {
 	int a10 = new_seg(a, 10, 0600), b10 = new_seg(a, 10, 0600);
 	int c6 = new_seg(a, 6, 0600), d10 = new_seg(a, 10, 0600);
 	void *p;
 
 	CHILD_CHECK(a10 >= 0 && b10 >= 0 && c6 >= 0 && d10 >= 0);
-	see(which, ctl_result(a, a10, SHM_LOCK));	/* 10 */
-	see(which, ctl_result(a, b10, SHM_LOCK));	/* 20: ENOMEM */
+	see(which, ctl_result(a, a10, SHM_LOCK, NULL));	/* 10 */
+	see(which, ctl_result(a, b10, SHM_LOCK, NULL));	/* 20: ENOMEM */
 	see(which, mode_of(a, b10));
-	see(which, ctl_result(a, c6, SHM_LOCK));	/* 16: the limit */
-	see(which, ctl_result(a, c6, SHM_UNLOCK));
-	see(which, ctl_result(a, a10, SHM_UNLOCK));	/* 0 */
-	see(which, ctl_result(a, b10, SHM_LOCK));	/* 10 */
-	see(which, ctl_result(a, a10, SHM_LOCK));	/* ENOMEM */
+	see(which, ctl_result(a, c6, SHM_LOCK, NULL));	/* 16: the limit */
+	see(which, ctl_result(a, c6, SHM_UNLOCK, NULL));
+	see(which, ctl_result(a, a10, SHM_UNLOCK, NULL));	/* 0 */
+	see(which, ctl_result(a, b10, SHM_LOCK, NULL));	/* 10 */
+	see(which, ctl_result(a, a10, SHM_LOCK, NULL));	/* ENOMEM */
 	CHILD_CHECK(a->ctl(b10, IPC_RMID, NULL) == 0);	/* 0 */
-	see(which, ctl_result(a, a10, SHM_LOCK));	/* 10 */
+	see(which, ctl_result(a, a10, SHM_LOCK, NULL));	/* 10 */
 	p = a->at(a10, NULL, 0);
 	CHILD_CHECK(p != (void *)-1);
 	CHILD_CHECK(a->ctl(a10, IPC_RMID, NULL) == 0);	/* still 10 */
-	see(which, ctl_result(a, d10, SHM_LOCK));	/* ENOMEM */
+	see(which, ctl_result(a, d10, SHM_LOCK, NULL));	/* ENOMEM */
 	CHILD_CHECK(a->dt(p) == 0);			/* 0 */
-	see(which, ctl_result(a, d10, SHM_LOCK));	/* 10 */
-	see(which, ctl_result(a, d10, SHM_UNLOCK));
+	see(which, ctl_result(a, d10, SHM_LOCK, NULL));	/* 10 */
+	see(which, ctl_result(a, d10, SHM_UNLOCK, NULL));
 	CHILD_CHECK(a->ctl(c6, IPC_RMID, NULL) == 0);
 	CHILD_CHECK(a->ctl(d10, IPC_RMID, NULL) == 0);
 	return 0;
 }
 
-static int charge_body(int which, const struct api *a)
+static int charge_body(int which, const struct api *a, void *arg)
 {
 	return as_nobody(charge_nobody, which, a, 16 * page_size());
 }
@@ -409,7 +331,7 @@ TEST_F(lock, charge_is_held_to_rlimit_memlock_and_comes_back)
 	};
 	unsigned int i;
 
-	RUN_BOTH(charge_body);
+	RUN_BOTH(charge_body, NULL);
 	ASSERT_EQ(ARRAY_SIZE(want), seen->n[0]);
 	for (i = 0; i < ARRAY_SIZE(want); i++)
 		EXPECT_EQ(want[i], seen->v[0][i]) TH_LOG("value %u", i);
@@ -460,7 +382,7 @@ static long unevictable_settles(long base)
  * Pages touched while the segment is locked go to the unevictable list;
  * SHM_UNLOCK moves them back.
  */
-static int unevictable_body(int which, const struct api *a)
+static int unevictable_body(int which, const struct api *a, void *arg)
 {
 	size_t len = (size_t)UNEVICT_SEG_KB << 10;
 	long base, locked, unlocked;
@@ -490,7 +412,7 @@ static int unevictable_body(int which, const struct api *a)
 
 TEST_F(lock, locked_pages_are_unevictable_until_unlocked)
 {
-	RUN_BOTH(unevictable_body);
+	RUN_BOTH(unevictable_body, NULL);
 	EXPECT_EQ(1, seen->v[0][0]);
 	EXPECT_EQ(1, seen->v[0][1]);
 	EXPECT_EQ(1, seen->v[0][2]);
@@ -524,7 +446,7 @@ static int race_rounds(const struct api *a, int child)
 	return 0;
 }
 
-static int race_nobody(int which, const struct api *a)
+static int race_nobody(int which, const struct api *a, void *arg)
 {
 	int id, status;
 	pid_t pid;
@@ -542,19 +464,19 @@ static int race_nobody(int which, const struct api *a)
 	CHILD_CHECK(a->ctl(id, IPC_RMID, NULL) == 0);
 	id = new_seg(a, 4, 0600);
 	CHILD_CHECK(id >= 0);
-	see(which, ctl_result(a, id, SHM_LOCK));
+	see(which, ctl_result(a, id, SHM_LOCK, NULL));
 	CHILD_CHECK(a->ctl(id, IPC_RMID, NULL) == 0);
 	return 0;
 }
 
-static int race_body(int which, const struct api *a)
+static int race_body(int which, const struct api *a, void *arg)
 {
 	return as_nobody(race_nobody, which, a, 4 * page_size());
 }
 
 TEST_F(lock, racing_lock_unlock_and_rmid_leak_no_charge)
 {
-	RUN_BOTH(race_body);
+	RUN_BOTH(race_body, NULL);
 	EXPECT_EQ(0, seen->v[0][0]);
 }
 
