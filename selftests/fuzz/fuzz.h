@@ -75,6 +75,7 @@ enum fop {
 	F_RFP, F_MLOCK, F_MSYNC, F_MBIND, F_PVM, F_PROCMEM, F_VMSPLICE,
 	F_ODIRECT, F_FORK, F_ROPROBE,
 	F_LISTING,	/* listing.c: /proc/shmipc/shm read as segments come and go */
+	F_LIMITS,	/* limits.c: the namespace's kernel.shm* settings changed */
 	F_CLEANUP, F_NR
 };
 
@@ -83,7 +84,7 @@ static const char *const fop_names[F_NR] = {
 	"ioctl_dt", "ioctl_hostile", "ioctl_victim", "mmap", "mprotect",
 	"munmap", "mremap", "madvise", "touch", "victim_churn",
 	"remap_file_pages", "mlock", "msync", "mbind", "process_vm", "proc_mem",
-	"vmsplice", "o_direct", "fork_madvise", "ro_probe", "listing", "cleanup",
+	"vmsplice", "o_direct", "fork_madvise", "ro_probe", "listing", "limits", "cleanup",
 };
 
 /* The errno values the ABI (and the mm calls' man pages) document. */
@@ -224,6 +225,10 @@ void op_roprobe(struct fthr *t);
 
 /* listing.c */
 void op_listing(struct fthr *t);
+
+/* limits.c */
+void limits_init(void);
+void op_limits(struct fthr *t);
 
 /* mm.c */
 void sub_range(struct fthr *t, int i, char **from, size_t *len);

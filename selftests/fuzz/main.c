@@ -12,8 +12,9 @@
  * thread unmaps meanwhile), and mmap of the device with random offsets,
  * lengths, flags and protections, then mprotect, munmap, mremap and
  * madvise on what it got, and every other mm call with random arguments
- * (mmcalls.c). As root, one more process does the same as nobody, for the
- * EACCES and EPERM paths.
+ * (mmcalls.c), and the namespace's kernel.shm* limits changed meanwhile
+ * (limits.c). As root the fuzzer works in an IPC namespace of its own, and
+ * one more process does the same as nobody, for the EACCES and EPERM paths.
  *
  * Every result must be success or an errno the ABI documents for that
  * call; where the arguments decide the outcome (unknown command, bad
@@ -42,7 +43,7 @@ unsigned int fop_weights[F_NR] = {
 	[F_MADVISE] = 6, [F_TOUCH] = 3, [F_CHURN] = 2,
 	[F_RFP] = 4, [F_MLOCK] = 3, [F_MSYNC] = 2, [F_MBIND] = 2, [F_PVM] = 3,
 	[F_PROCMEM] = 3, [F_VMSPLICE] = 3, [F_ODIRECT] = 2, [F_FORK] = 1,
-	[F_ROPROBE] = 3, [F_LISTING] = 2,
+	[F_ROPROBE] = 3, [F_LISTING] = 2, [F_LIMITS] = 1,
 };
 
 size_t pg;
@@ -180,6 +181,7 @@ static void run(struct fthr *t, enum fop op)
 	case F_FORK: op_fork(t); break;
 	case F_ROPROBE: op_roprobe(t); break;
 	case F_LISTING: op_listing(t); break;
+	case F_LIMITS: op_limits(t); break;
 	default: break;
 	}
 }
@@ -416,6 +418,15 @@ int main(int argc, char **argv)
 	pg = (size_t)sysconf(_SC_PAGESIZE);
 	key_base = 0x4b000000 + (int32_t)((cfg.seed * 2654435761ULL) & 0xffff) * 256;
 	read_shmmax();
+	/*
+	 * As root, a namespace of our own: its limits are ours to change
+	 * (limits.c), and the nobody process shares it.
+	 */
+	if (geteuid() == 0 && unshare(CLONE_NEWIPC)) {
+		printf("shmipc_fuzz: FAIL: unshare(CLONE_NEWIPC): %s\n", strerror(errno));
+		return 1;
+	}
+	limits_init();
 
 	fd_rw = open(SHMIPC_DEVICE, O_RDWR | O_CLOEXEC);
 	if (fd_rw < 0) {
