@@ -151,8 +151,57 @@ void op_get(struct thr *t, enum op op)
 	remember(t, &s);
 }
 
+/*
+ * SHM_STAT or SHM_STAT_ANY of a segment's index: while we hold it, that
+ * is its id and its state; otherwise the index may be free, or another's.
+ */
+static void stat_index(struct thr *t, const struct seginfo *s, int held)
+{
+	struct shmipc_ctl c = { .id = s->id & 0x7fff };
+	int rc;
+
+	c.cmd = rnd_chance(&t->rnd, 50) ? SHMIPC_SHM_STAT : SHMIPC_SHM_STAT_ANY;
+	rc = ioctl(t->fd, SHMIPC_IOC_CTL, &c);
+	if (!tally(t, OP_STAT, rc, held ? E_NONE : E_STAT_INDEX, "index of id %d cmd %u held %d",
+		   s->id, c.cmd, held))
+		return;
+	if (held && rc != s->id)
+		violation(t, OP_STAT, "cmd %u of index %d: id %d, want %d", c.cmd, c.id, rc,
+			  s->id);
+	if (rc == s->id)
+		check_ds(t, OP_STAT, s, &c.u.ds);
+}
+
+/*
+ * IPC_INFO or SHM_INFO: the highest index in use, and with SHM_INFO the
+ * count of segments and their pages, cover a segment we hold.
+ */
+static void stat_info(struct thr *t, const struct seginfo *s, int held)
+{
+	struct shmipc_ctl c = { .id = 0 };
+	uint64_t pages = (s->segsz + pg - 1) / pg;
+	int rc;
+
+	c.cmd = rnd_chance(&t->rnd, 50) ? SHMIPC_IPC_INFO : SHMIPC_SHM_INFO;
+	rc = ioctl(t->fd, SHMIPC_IOC_CTL, &c);
+	if (!tally(t, OP_STAT, rc, E_NONE, "cmd %u", c.cmd) || !held)
+		return;
+	if (rc < (s->id & 0x7fff))
+		violation(t, OP_STAT, "cmd %u: highest index %d, below id %d's", c.cmd, rc,
+			  s->id);
+	if (c.cmd == SHMIPC_SHM_INFO && (c.u.info.used_ids < 1 || c.u.info.shm_tot < pages))
+		violation(t, OP_STAT, "SHM_INFO: used_ids %llu shm_tot %llu with id %d held",
+			  (unsigned long long)c.u.info.used_ids,
+			  (unsigned long long)c.u.info.shm_tot, s->id);
+	if (c.cmd == SHMIPC_IPC_INFO && (c.u.info.shmmax < s->segsz || !c.u.info.shmmni))
+		violation(t, OP_STAT, "IPC_INFO: shmmax %llu shmmni %llu",
+			  (unsigned long long)c.u.info.shmmax,
+			  (unsigned long long)c.u.info.shmmni);
+}
+
 void op_stat(struct thr *t)
 {
+	unsigned int r = (unsigned int)rnd_below(&t->rnd, 10);
 	struct shmipc_ds ds;
 	struct seginfo s;
 	int held;
@@ -160,6 +209,10 @@ void op_stat(struct thr *t)
 	if (!pick_seg(t, &s))
 		return op_get(t, OP_GET_CREAT);
 	held = attached(t, s.id) || priv_of(t, s.id);
+	if (r < 3)
+		return stat_index(t, &s, held);
+	if (r < 5)
+		return stat_info(t, &s, held);
 	memset(&ds, 0xa5, sizeof(ds));
 	if (tally(t, OP_STAT, sys_ctl(t->fd, s.id, SHMIPC_IPC_STAT, &ds),
 		  held ? E_NONE : E_STALE, "id %d held %d", s.id, held))

@@ -107,6 +107,8 @@ static const int E_NOENT[] = { ENOENT, 0 };
 static const int E_NOENT_INVAL[] = { ENOENT, EINVAL, 0 };
 static const int E_INVAL[] = { EINVAL, 0 };
 static const int E_STALE[] = { EINVAL, EIDRM, 0 };
+/* SHM_STAT of an index not ours: free, or another user's without read. */
+static const int E_STAT_INDEX[] = { EINVAL, EIDRM, EACCES, 0 };
 static const int E_ACCES[] = { EACCES, 0 };
 /*
  * mremap grows an attachment as it grows a SysV one; in place only where
