@@ -168,3 +168,4 @@ module_exit(shmipc_exit);
 MODULE_DESCRIPTION("System V style shared memory through /dev/shmipc");
 MODULE_AUTHOR("shmipc developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(SHMIPC_VERSION);

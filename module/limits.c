@@ -36,7 +36,8 @@ static const struct kernel_param_ops shmipc_shmmni_ops = {
 
 static unsigned int shmipc_shmmni_cap = SHMIPC_IDX_MAX + 1;
 module_param_cb(shmmni, &shmipc_shmmni_ops, &shmipc_shmmni_cap, 0644);
-MODULE_PARM_DESC(shmmni, "Cap on kernel.shmmni of every namespace, 1 to 32768");
+__MODULE_PARM_TYPE(shmmni, "uint");
+MODULE_PARM_DESC(shmmni, "Cap on kernel.shmmni of every namespace, in segments, 1 to 32768");
 
 /*
  * The callers below run on behalf of a task of @ns's namespace, whose
