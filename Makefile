@@ -7,12 +7,15 @@
 #   make                 module for KVER, library, tools, selftests
 #   make demo            boot a VM and show two processes sharing memory
 #   make check           host tests + every selftest on every supported kernel
+#   make check-host      the host tests alone: check-lib and check-man
+#   make check-man       lint the man pages, match them to the exports
 #   make check-debug     the reliability tier on the debug kernel (KASAN,
 #                        lockdep, kmemleak, fault injection, coverage)
 #   make coverage        check-debug's coverage report of module/
 #   make stress          10^6 stress operations and fuzz calls on 6.12
 #   make check-all       check, check-debug and stress, one summary line
-#   make install         library, header and pkg-config file (PREFIX, DESTDIR)
+#   make install         library, header, pkg-config file, tools and man
+#                        pages (PREFIX, DESTDIR, MANDIR)
 #   make lint            checkpatch and sparse on module/ and uapi/
 #
 # KVER picks the kernel to build the module for (default: the newest one
@@ -29,7 +32,7 @@ KVER ?= $(shell ls -v /lib/modules 2>/dev/null | while read v; do \
 
 
 .PHONY: all deps module userspace selftests install check check-host \
-	check-debug coverage stress check-all demo lint clean
+	check-lib check-man check-debug coverage stress check-all demo lint clean
 
 all: module userspace selftests
 
@@ -54,8 +57,15 @@ selftests: userspace
 install:
 	$(MAKE) -C userspace O=$(BUILD)/userspace install
 
-check-host: userspace
+# The host part of `make check`, which counts each of the two by its own
+# summary line (scripts/check).
+check-host: check-lib check-man
+
+check-lib: userspace
 	$(MAKE) -s -C userspace O=$(BUILD)/userspace check
+
+check-man: userspace
+	@scripts/check-man
 
 check: deps
 	@scripts/check $(KVERS)

@@ -50,7 +50,8 @@ usr="/usr/local"
 installs_files() {
 	install_into "$root" "$usr" || return 1
 	for f in include/shmipc.h lib/libshmipc.so.1.0.0 lib/libshmipc.a \
-		 lib/libshmipc-preload.so lib/pkgconfig/shmipc.pc; do
+		 lib/libshmipc-preload.so lib/pkgconfig/shmipc.pc \
+		 share/man/man3/shmipc_get.3 share/man/man7/shmipc.7; do
 		[ -f "$root$usr/$f" ] || { echo "missing $usr/$f"; return 1; }
 	done
 	[ "$(readlink "$root$usr/lib/libshmipc.so.1")" = libshmipc.so.1.0.0 ] &&
