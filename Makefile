@@ -7,7 +7,7 @@
 #   make                 module for KVER, library, tools, selftests
 #   make demo            boot a VM and show two processes sharing memory
 #   make check           host tests + every selftest on every supported kernel
-#   make check-host      the host tests alone: check-lib and check-man
+#   make check-host      the host tests alone: check-lib, check-man and deb
 #   make check-man       lint the man pages, match them to the exports
 #   make check-debug     the reliability tier on the debug kernel (KASAN,
 #                        lockdep, kmemleak, fault injection, coverage)
@@ -16,6 +16,7 @@
 #   make check-all       check, check-debug and stress, one summary line
 #   make install         library, header, pkg-config file, tools and man
 #                        pages (PREFIX, DESTDIR, MANDIR)
+#   make deb             the Debian packages into build/deb, lintian-checked
 #   make lint            checkpatch and sparse on module/ and uapi/
 #
 # KVER picks the kernel to build the module for (default: the newest one
@@ -32,7 +33,8 @@ KVER ?= $(shell ls -v /lib/modules 2>/dev/null | while read v; do \
 
 
 .PHONY: all deps module userspace selftests install check check-host \
-	check-lib check-man check-debug coverage stress check-all demo lint clean
+	check-lib check-man check-debug coverage stress check-all demo lint clean \
+	deb
 
 all: module userspace selftests
 
@@ -57,15 +59,18 @@ selftests: userspace
 install:
 	$(MAKE) -C userspace O=$(BUILD)/userspace install
 
-# The host part of `make check`, which counts each of the two by its own
+# The host part of `make check`, which counts each of them by its own
 # summary line (scripts/check).
-check-host: check-lib check-man
+check-host: check-lib check-man deb
 
 check-lib: userspace
 	$(MAKE) -s -C userspace O=$(BUILD)/userspace check
 
 check-man: userspace
 	@scripts/check-man
+
+deb: deps
+	@scripts/deb
 
 check: deps
 	@scripts/check $(KVERS)
