@@ -10,9 +10,10 @@
  * man pages name: keys that exist or not, sizes below, at and above a
  * segment's, every flag and mode, ids good, stale, negative and out of
  * range, addresses aligned or not, free or taken, every command with a
- * good and a NULL buffer. The rows of a call run in a fresh IPC namespace,
- * each row from an empty table on which root makes the same segments: A (key KA, 2 pages, mode 0600),
- * B (key KB, 1 page, 0644) and C (private, 2 pages, 0666, attached once),
+ * good buffer, NULL, one no access reaches and a read-only one. The rows
+ * of a call run in a fresh IPC namespace, each row from an empty table on
+ * which root makes the same segments: A (key KA, 2 pages, mode 0600), B
+ * (key KB, 1 page, 0644) and C (private, 2 pages, 0666, attached once),
  * and the id of a fourth, removed.
  * The suite runs as root and as an unprivileged uid (the segments stay
  * root's), and `make check` runs it as an i386 program too. README lists
@@ -72,6 +73,21 @@ enum { DT_START, DT_SECOND_PAGE, DT_ODD, DT_NULL, DT_UNMAPPED, DT_HEADLESS, DT_N
 static const int ctl_cmds[] = { IPC_STAT, IPC_SET, IPC_RMID, IPC_INFO, SHM_INFO,
 				SHM_STAT, SHM_STAT_ANY, SHM_LOCK, SHM_UNLOCK, 99, -1 };
 
+/* shmctl()'s buffer: good, NULL, a page no access reaches, a read-only one. */
+enum { BUF_GOOD, BUF_NULL, BUF_NONE, BUF_RO, BUF_NR };
+static const char *const buf_names[] = { "buf", "NULL", "PROT_NONE", "read-only" };
+static char *bad_pages;		/* BUF_NONE's page, then BUF_RO's */
+
+/*
+ * The buffers a row may pass. i386's glibc converts struct shmid_ds in
+ * user space for every command, so its own shmctl() faults (SIGSEGV) on
+ * a bad buffer where the kernel would say EFAULT: no oracle there.
+ */
+static unsigned int ctl_bufs(void)
+{
+	return sizeof(long) == 8 ? BUF_NR : BUF_NONE;
+}
+
 static void add(enum call call, int a, int b, int c, int d)
 {
 	if (nrows < MAX_ROWS)
@@ -96,7 +112,7 @@ static void make_rows(void)
 		add(DT, a, 0, 0, 0);
 	for (a = 0; a < ID_NR; a++)
 		for (b = 0; b < ARRAY_SIZE(ctl_cmds); b++)
-			for (c = 0; c < 2; c++)
+			for (c = 0; c < ctl_bufs(); c++)
 				add(CTL, a, b, c, 0);
 }
 
@@ -116,7 +132,7 @@ static void describe(const struct row *r, char *buf, size_t size)
 		break;
 	case CTL:
 		snprintf(buf, size, "shmctl(%s, %d, %s)", id_names[r->a], ctl_cmds[r->b],
-			 r->c ? "NULL" : "buf");
+			 buf_names[r->c]);
 		break;
 	}
 }
@@ -225,6 +241,16 @@ static long do_dt(const struct api *api, const struct row *r, const struct world
 	}
 }
 
+static struct shmid_ds *ctl_buf(const struct row *r, struct shmid_ds *good)
+{
+	switch (r->c) {
+	case BUF_GOOD: return good;
+	case BUF_NULL: return NULL;
+	case BUF_NONE: return (struct shmid_ds *)(void *)bad_pages;
+	default: return (struct shmid_ds *)(void *)(bad_pages + PG);
+	}
+}
+
 static long do_ctl(const struct api *api, const struct row *r, const struct world *w)
 {
 	union {
@@ -242,13 +268,15 @@ static long do_ctl(const struct api *api, const struct row *r, const struct worl
 			return -1000;
 		u.ds.shm_perm.mode = 0640;
 	}
-	ret = result(api->ctl(id, cmd, r->c ? NULL : &u.ds));
+	ret = result(api->ctl(id, cmd, ctl_buf(r, &u.ds)));
+	if (r->c != BUF_GOOD)
+		return ret;
 	/* The STATs' answers: size and mode, as a check on the copy out. */
-	if (ret >= 0 && !r->c && (cmd == IPC_STAT || cmd == SHM_STAT || cmd == SHM_STAT_ANY))
+	if (ret >= 0 && (cmd == IPC_STAT || cmd == SHM_STAT || cmd == SHM_STAT_ANY))
 		ret = ret * 1000000 + (long)u.ds.shm_segsz + (long)(u.ds.shm_perm.mode & 0777);
-	if (ret >= 0 && !r->c && cmd == IPC_INFO)
+	if (ret >= 0 && cmd == IPC_INFO)
 		ret = ret * 1000000 + (long)u.info.shmmni;
-	if (ret >= 0 && !r->c && cmd == SHM_INFO)
+	if (ret >= 0 && cmd == SHM_INFO)
 		ret = ret * 1000000 + u.shm_info.used_ids * 1000 + (long)u.shm_info.shm_tot;
 	return ret;
 }
@@ -366,6 +394,9 @@ FIXTURE_SETUP(conformance)
 	res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, res);
+	bad_pages = mmap(NULL, 2 * PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bad_pages);
+	ASSERT_EQ(0, mprotect(bad_pages, PG, PROT_NONE));
 	make_rows();
 }
 

@@ -93,7 +93,13 @@ static void shm_info_from_info(struct shm_info *out, const struct shmipc_info *i
  */
 static int ctl_copy_out(struct shmipc_ctl *ctl, struct shmid_ds *buf)
 {
+	union {
+		struct shmid_ds ds;
+		struct shminfo info;
+		struct shm_info shm_info;
+	} out;
 	int ret = libshmipc_ioctl(SHMIPC_IOC_CTL, ctl);
+	size_t len;
 
 	if (ret < 0)
 		return -1;
@@ -102,25 +108,31 @@ static int ctl_copy_out(struct shmipc_ctl *ctl, struct shmid_ds *buf)
 		return -1;
 	}
 
+	/* Built here, then copied as the kernel copies: EFAULT, not SIGSEGV. */
 	switch (ctl->cmd) {
 	case IPC_INFO:
 		/* shmctl(2): for IPC_INFO, buf really points to a struct shminfo. */
-		shminfo_from_info((struct shminfo *)(void *)buf, &ctl->u.info);
-		return ret;
+		shminfo_from_info(&out.info, &ctl->u.info);
+		len = sizeof(out.info);
+		break;
 	case SHM_INFO:
-		shm_info_from_info((struct shm_info *)(void *)buf, &ctl->u.info);
-		return ret;
+		shm_info_from_info(&out.shm_info, &ctl->u.info);
+		len = sizeof(out.shm_info);
+		break;
 	case IPC_STAT:
-		shmid_ds_from_ds(buf, &ctl->u.ds);
-		return 0;
+		ret = 0;
+		/* fall through */
 	default:	/* SHM_STAT, SHM_STAT_ANY: the result is the segment's id */
-		shmid_ds_from_ds(buf, &ctl->u.ds);
-		return ret;
+		shmid_ds_from_ds(&out.ds, &ctl->u.ds);
+		len = sizeof(out.ds);
+		break;
 	}
+	return libshmipc_copy_out(buf, &out, len) ? -1 : ret;
 }
 
 int shmipc_ctl(int shmid, int cmd, struct shmid_ds *buf)
 {
+	struct shmid_ds in;
 	struct shmipc_ctl ctl = {
 		.id = shmid,
 		.cmd = (__u32)cmd,
@@ -144,11 +156,9 @@ int shmipc_ctl(int shmid, int cmd, struct shmid_ds *buf)
 			errno = EINVAL;
 			return -1;
 		}
-		if (!buf) {
-			errno = EFAULT;
-			return -1;
-		}
-		ds_from_shmid_ds(&ctl.u.ds, buf);
+		if (!buf || libshmipc_copy_in(&in, buf, sizeof(in)))
+			goto efault;
+		ds_from_shmid_ds(&ctl.u.ds, &in);
 		return libshmipc_ioctl(SHMIPC_IOC_CTL, &ctl) < 0 ? -1 : 0;
 	case IPC_RMID:
 	case SHM_LOCK:
@@ -159,4 +169,7 @@ int shmipc_ctl(int shmid, int cmd, struct shmid_ds *buf)
 		/* Commands unknown here: the module decides (EINVAL). */
 		return libshmipc_ioctl(SHMIPC_IOC_CTL, &ctl);
 	}
+efault:
+	errno = EFAULT;
+	return -1;
 }

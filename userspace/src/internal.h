@@ -38,4 +38,11 @@ LIBSHMIPC_HIDDEN int libshmipc_device_fd(void);
  */
 LIBSHMIPC_HIDDEN int libshmipc_ioctl(unsigned long request, void *arg);
 
+/*
+ * Copies @len bytes to or from the caller's memory: 0, or -1 with errno
+ * EFAULT where the kernel's copy would fault (usercopy.c).
+ */
+LIBSHMIPC_HIDDEN int libshmipc_copy_out(void *to, const void *from, size_t len);
+LIBSHMIPC_HIDDEN int libshmipc_copy_in(void *to, const void *from, size_t len);
+
 #endif /* LIBSHMIPC_INTERNAL_H */
