@@ -109,15 +109,18 @@ int shmipc_dt(const void *shmaddr);
  *             segment is freed. shmipc counts this apart from SysV shm's
  *             locks. Locking a locked segment does nothing; buf is ignored
  *   SHM_UNLOCK undo SHM_LOCK, returning the charge; buf is ignored
- * Other commands (IPC_INFO, SHM_INFO, SHM_STAT, SHM_STAT_ANY) are passed
- * to the module, which refuses with EINVAL those it does not support.
+ *   IPC_INFO  the limits, into the struct shminfo buf points to
+ *   SHM_INFO  the namespace's usage, into the struct shm_info buf points to
+ *   SHM_STAT, SHM_STAT_ANY  as IPC_STAT, but shmid is an index into the
+ *             table; SHM_STAT_ANY needs no read permission
+ * Other commands are refused with EINVAL.
  *
- * Returns 0 for IPC_STAT, IPC_SET, IPC_RMID, SHM_LOCK and SHM_UNLOCK (for
- * the other commands,
- * what shmctl() returns for them: the highest index in use for IPC_INFO
- * and SHM_INFO, the id for SHM_STAT), or -1 with errno:
- *   EACCES   IPC_STAT without read permission
- *   EFAULT   buf is NULL for a command that uses it
+ * Returns 0 for IPC_STAT, IPC_SET, IPC_RMID, SHM_LOCK and SHM_UNLOCK; the
+ * highest index in use for IPC_INFO and SHM_INFO; the segment's id for
+ * SHM_STAT and SHM_STAT_ANY. Or -1 with errno:
+ *   EACCES   IPC_STAT or SHM_STAT without read permission
+ *   EFAULT   buf is NULL, or memory the caller may not write (IPC_SET:
+ *            read), for a command that uses it
  *   EINVAL   no segment with this id; unknown or unsupported cmd; IPC_SET
  *            with a uid or gid that does not exist in the caller's user
  *            namespace
