@@ -87,14 +87,19 @@ static void print_machine(void)
 	       opts.reps, opts.quick ? " (quick smoke run: small counts)" : "");
 }
 
+/* Each figure's wall time too: what `make bench`'s time budget is spent on. */
 static int run_figure(const struct figure *fig)
 {
+	int64_t t0 = now_ns();
+	int bad;
+
 	if (!fig->run) {
 		printf("\n%s. %s: not built yet\n", fig->id, fig->what);
 		return 0;
 	}
-	fflush(stdout);
-	return fig->run();
+	bad = fig->run();
+	printf("  (figure %s: %.1f s)\n", fig->id, (now_ns() - t0) / 1e9);
+	return bad;
 }
 
 int main(int argc, char **argv)
