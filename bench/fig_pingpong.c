@@ -241,7 +241,7 @@ int fig_pingpong(void)
 		{ "unix socket", socket_setup, stream_run, stream_teardown, NULL },
 	};
 	struct bench_result res[4];
-	long n = opts.quick ? 20 : 200;
+	long n = opts.quick ? 20 : 100;
 
 	bench_measure(rows, 4, n, n, res);
 	return bench_print("7. semaphore ping-pong between two processes",
