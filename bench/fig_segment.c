@@ -63,7 +63,7 @@ static int64_t cycle_run(struct bench_ctx *ctx, long n)
 int fig_cycle(void)
 {
 	static const struct bench_row rows[] = SEG_ROWS(NULL, cycle_run, NULL);
-	long n = opts.quick ? 20 : 200;
+	long n = opts.quick ? 20 : 100;
 
 	return table("1. cycle: create, attach, touch a 4 KiB page, detach, remove",
 		     "per cycle", rows, n, n);
@@ -99,7 +99,7 @@ int fig_attach(void)
 {
 	static const struct bench_row rows[] =
 		SEG_ROWS(small_setup, attach_run, seg_teardown);
-	long n = opts.quick ? 50 : 1000;
+	long n = opts.quick ? 50 : 500;
 
 	return table("2. attach + detach of an existing 4 KiB segment",
 		     "per pair", rows, n, n);
