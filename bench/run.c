@@ -154,11 +154,11 @@ int bench_print(const char *title, const char *unit,
 		snprintf(c, sizeof(c), "%s .. ", fmt_ns(a, sizeof(a), v[0]));
 		strncat(c, fmt_ns(b, sizeof(b), v[r->reps - 1]),
 			sizeof(c) - strlen(c) - 1);
-		printf("  %-14s %14s   %-24s", rows[i].name,
-		       fmt_ns(a, sizeof(a), med), c);
+		printf("  %-14s %14s   ", rows[i].name, fmt_ns(a, sizeof(a), med));
 		if (ratios && i > 0 && !res[0].failed)
-			printf(" %.2f", paired_ratio(&res[0], r));
-		printf("\n");
+			printf("%-24s %.2f\n", c, paired_ratio(&res[0], r));
+		else
+			printf("%s\n", c);
 	}
 	return bad;
 }
