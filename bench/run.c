@@ -132,8 +132,8 @@ int bench_print(const char *title, const char *unit,
 	char a[32], b[32], c[32];
 
 	printf("\n%s\n", title);
-	printf("  %-14s %14s   %-24s %s\n", "system",
-	       unit, "min .. max", ratios ? "shmipc/system" : "");
+	printf("  %-14s %14s   ", "system", unit);
+	printf(ratios ? "%-24s shmipc/system\n" : "%s\n", "min .. max");
 	for (i = 0; i < nrows; i++) {
 		double v[BENCH_MAX_REPS], med;
 		const struct bench_result *r = &res[i];
