@@ -11,8 +11,9 @@
  * down for a while slows every system alike, and compares shmipc with
  * each other row within each repetition (paired ratios).
  *
- * A figure whose code is not written yet has no rows; it is printed as
- * "not built yet", never with numbers.
+ * A figure whose code is not written yet (shmipc_bench.c's table lists
+ * it without a function) is printed as "not built yet", never with
+ * numbers.
  */
 #ifndef SHMIPC_BENCH_H
 #define SHMIPC_BENCH_H
@@ -20,7 +21,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BENCH_MAX_ROWS	8
 #define BENCH_MAX_REPS	101
 #define PAGE		4096UL
 
@@ -45,7 +45,8 @@ struct bench_row {
 	/* Returns the nanoseconds n operations took, or -1 on failure. */
 	int64_t (*run)(struct bench_ctx *ctx, long n);
 	void (*teardown)(struct bench_ctx *ctx);
-	const void *arg;	/* for the row's functions: a struct seg_ops */
+	const void *arg;	/* what the row's functions need: its system's
+				 * struct seg_ops, struct lookup_sys, ... */
 };
 
 /* One row's results over the repetitions, filled in by bench_measure(). */
