@@ -18,6 +18,8 @@
 #                        pages (PREFIX, DESTDIR, MANDIR)
 #   make deb             the Debian packages into build/deb, lintian-checked
 #   make lint            checkpatch and sparse on module/ and uapi/
+#   make bench           shmipc_bench on every supported kernel, no debug
+#                        options (bench/, scripts/bench)
 #
 # KVER picks the kernel to build the module for (default: the newest one
 # whose headers are installed); KVERS the kernels `make check` runs on
@@ -32,11 +34,11 @@ KVER ?= $(shell ls -v /lib/modules 2>/dev/null | while read v; do \
 	  [ -e /lib/modules/$$v/build ] && echo $$v; done | tail -n 1)
 
 
-.PHONY: all deps module userspace selftests install check check-host \
-	check-lib check-man check-debug coverage stress check-all demo lint clean \
-	deb
+.PHONY: all deps module userspace selftests bench-bin bench install check \
+	check-host check-lib check-man check-debug coverage stress check-all demo \
+	lint clean deb
 
-all: module userspace selftests
+all: module userspace selftests bench-bin
 
 deps:
 	@scripts/install-deps
@@ -55,6 +57,13 @@ selftests: userspace
 		$(BUILD)/userspace32/lib/libshmipc.a
 	$(MAKE) -C selftests O=$(BUILD)/selftests32 M32=1 \
 		LIBSHMIPC=$(BUILD)/userspace32/lib/libshmipc.a
+
+# The benchmark program; `make bench` runs it in VMs.
+bench-bin: userspace
+	$(MAKE) -C bench O=$(BUILD)/bench
+
+bench: deps
+	@scripts/bench $(addprefix --kernel ,$(KVERS))
 
 install:
 	$(MAKE) -C userspace O=$(BUILD)/userspace install
