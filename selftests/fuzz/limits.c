@@ -18,7 +18,8 @@ static const char *const limit_names[L_NR] = {
 	"shmmax", "shmall", "shmmni", "shm_rmid_forced", "shm_next_id",
 };
 
-/* What each read at the start: the namespace's defaults. */
+/* What each read at the start: the namespace's defaults; -2: no such. */
+#define L_ABSENT	(-2)
 static long long limit_defaults[L_NR];
 
 static int limit_open(int l, int flags)
@@ -37,9 +38,13 @@ void limits_init(void)
 
 	for (l = 0; l < L_NR; l++) {
 		fd = limit_open(l, O_RDONLY);
-		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-		if (fd >= 0)
-			close(fd);
+		/* shm_next_id needs CONFIG_CHECKPOINT_RESTORE. */
+		if (fd < 0) {
+			limit_defaults[l] = L_ABSENT;
+			continue;
+		}
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
 		buf[n > 0 ? n : 0] = '\0';
 		limit_defaults[l] = strtoll(buf, NULL, 10);
 	}
@@ -70,6 +75,8 @@ void op_limits(struct fthr *t)
 	long long v = limit_defaults[l];
 	char buf[32];
 
+	if (v == L_ABSENT)
+		return;
 	/* shm_next_id is put back by the create that takes it. */
 	if (l == L_NEXT_ID || rnd_chance(&t->rnd, 25))
 		v = limit_value(t, l);
