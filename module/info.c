@@ -80,7 +80,9 @@ void shmipc_seg_usage(struct shmipc_seg *seg, u64 *rss, u64 *swp)
 	struct inode *inode = file_inode(seg->file);
 
 	*rss += READ_ONCE(inode->i_mapping->nrpages);
-	*swp += READ_ONCE(SHMEM_I(inode)->swapped);
+	/* Huge pages are never swapped, and the inode is no shmem one. */
+	if (!shmipc_seg_huge(seg))
+		*swp += READ_ONCE(SHMEM_I(inode)->swapped);
 }
 
 /*
