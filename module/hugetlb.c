@@ -174,13 +174,14 @@ static bool shmipc_huge_may(void)
  * does: a shared mapping of it all reserves them for the file (and only
  * reserves: no page is allocated), and the reservation stays when the
  * mapping goes. The mapping is in the caller's address space for as long
- * as the call.
+ * as the call. PROT_NONE, so that nothing populates it, not even
+ * mlockall(MCL_FUTURE).
  */
 static int shmipc_huge_reserve(struct file *file, size_t size)
 {
 	unsigned long addr;
 
-	addr = vm_mmap(file, 0, size, PROT_READ, MAP_SHARED, 0);
+	addr = vm_mmap(file, 0, size, PROT_NONE, MAP_SHARED, 0);
 	if (IS_ERR_VALUE(addr))
 		return (long)addr;
 	vm_munmap(addr, size);
