@@ -14,6 +14,7 @@
  */
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "shmipc_test.h"
 #include "kselftest_harness.h"
@@ -471,4 +472,154 @@ TEST_F(hugetlb, mm_calls_on_an_attachment)
 	EXPECT_EQ('m', seen->v[0][15]);
 	EXPECT_EQ('x', seen->v[0][17]);
 }
+/*
+ * A read-only attachment's mprotect, SHM_LOCK and SHM_INFO, msync,
+ * MADV_REMOVE, remap_file_pages, a shrinking mremap, and a child that
+ * exits attached.
+ */
+static int more_mm_body(int which, const struct api *a, void *arg)
+{
+	int id = huge_seg(a, 2 * HPAGE, 0), status;
+	struct shm_info info;
+	struct shmid_ds ds;
+	char *p, *q;
+	pid_t pid;
+
+	CHILD_CHECK(id >= 0);
+	p = a->at(id, NULL, 0);
+	CHILD_CHECK(p != (void *)-1);
+	memset(p, 'r', 2 * HPAGE);
+	q = a->at(id, NULL, SHM_RDONLY);
+	CHILD_CHECK(q != (void *)-1);
+	see(which, result(mprotect(q, HPAGE, PROT_READ | PROT_WRITE)));
+	see(which, q[HPAGE]);
+	CHILD_CHECK(a->dt(q) == 0);
+	see(which, ctl_result(a, id, SHM_LOCK, NULL));
+	CHILD_CHECK(a->ctl(id, IPC_STAT, &ds) == 0);
+	see(which, ds.shm_perm.mode);
+	see(which, ctl_result(a, id, SHM_UNLOCK, NULL));
+	CHILD_CHECK(a->ctl(0, SHM_INFO, (struct shmid_ds *)&info) >= 0);
+	see(which, info.shm_rss);
+	see(which, info.shm_swp);
+	see(which, info.shm_tot);
+	see(which, result(msync(p, HPAGE, MS_SYNC)));
+	see(which, result(madvise(p, HPAGE, MADV_REMOVE)));
+	see(which, pool_state());
+	/* The second page, mapped over the first. */
+	p[HPAGE] = 's';
+	see(which, result(syscall(SYS_remap_file_pages, p, HPAGE, 0,
+				  HPAGE / 4096, 0)));
+	see(which, p[0]);
+	see(which, nattch(a, id));
+	q = mremap(p, 2 * HPAGE, HPAGE, 0);
+	see(which, q == MAP_FAILED ? -errno : 0);
+	see(which, nattch(a, id));
+	fflush(NULL);
+	pid = fork();
+	CHILD_CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(p[0] == 's' ? 0 : 1);
+	CHILD_CHECK(waitpid(pid, &status, 0) == pid);
+	see(which, status);
+	see(which, nattch(a, id));
+	/* An offset off the huge page: the old mapping goes, none comes. */
+	see(which, result(syscall(SYS_remap_file_pages, p, HPAGE, 0, 1, 0)));
+	see(which, nattch(a, id));
+	see(which, result(a->dt(p)));
+	CHILD_CHECK(a->ctl(id, IPC_RMID, NULL) == 0);
+	return 0;
+}
+
+TEST_F(hugetlb, remap_remove_lock_info_rdonly_shrink)
+{
+	RUN_BOTH(more_mm_body, NULL);
+	EXPECT_EQ(-EACCES, seen->v[0][0]);
+	EXPECT_EQ(0, seen->v[0][2]);
+	EXPECT_EQ(0600, seen->v[0][3]);
+	EXPECT_EQ('s', seen->v[0][12]);
+	EXPECT_EQ(0, seen->v[0][16]);
+}
+
+/*
+ * SHM_NORESERVE with no pool: shmget and shmat succeed, and the first
+ * touch raises SIGBUS.
+ */
+static int noreserve_body(int which, const struct api *a, void *arg)
+{
+	int id, status;
+	char *p;
+	pid_t pid;
+
+	CHILD_CHECK(write_long(NR_HUGEPAGES, 0) == 0);
+	id = huge_seg(a, HPAGE, SHM_NORESERVE);
+	CHILD_CHECK(id >= 0);
+	p = a->at(id, NULL, 0);
+	CHILD_CHECK(p != (void *)-1);
+	see(which, pool_state());
+	fflush(NULL);
+	pid = fork();
+	CHILD_CHECK(pid >= 0);
+	if (pid == 0) {
+		p[0] = 1;
+		_exit(0);
+	}
+	CHILD_CHECK(waitpid(pid, &status, 0) == pid);
+	see(which, WIFSIGNALED(status) ? WTERMSIG(status) : -1);
+	CHILD_CHECK(a->dt(p) == 0);
+	CHILD_CHECK(a->ctl(id, IPC_RMID, NULL) == 0);
+	CHILD_CHECK(write_long(NR_HUGEPAGES, POOL) == 0);
+	return 0;
+}
+
+TEST_F(hugetlb, noreserve_without_pool_sigbus_at_touch)
+{
+	RUN_BOTH(noreserve_body, NULL);
+	EXPECT_EQ(0, seen->v[0][0]);
+	EXPECT_EQ(SIGBUS, seen->v[0][1]);
+}
+
+/* mlockall(MCL_FUTURE): shmget reserves and allocates nothing more. */
+static int mlockall_body(int which, const struct api *a, void *arg)
+{
+	int id;
+
+	CHILD_CHECK(mlockall(MCL_FUTURE) == 0);
+	id = huge_seg(a, HPAGE, 0);
+	CHILD_CHECK(id >= 0);
+	see(which, pool_state());
+	CHILD_CHECK(a->ctl(id, IPC_RMID, NULL) == 0);
+	munlockall();
+	return 0;
+}
+
+TEST_F(hugetlb, shmget_under_mlockall_allocates_nothing)
+{
+	RUN_BOTH(mlockall_body, NULL);
+	EXPECT_EQ(POOL * 100 + 1, seen->v[0][0]);
+}
+
+/*
+ * A plain mmap of the device (shmipc's own way to attach): the length
+ * must be a multiple of the huge page, as hugetlbfs asks of an mmap of
+ * its file, and the mapping is aligned and huge.
+ */
+TEST_F(hugetlb, plain_mmap_of_the_device_takes_whole_huge_pages)
+{
+	int id = shmipc_get(IPC_PRIVATE, HPAGE, IPC_CREAT | SHM_HUGETLB | 0600);
+	char *p;
+
+	ASSERT_LE(0, id);
+	EXPECT_EQ(MAP_FAILED, mmap_segment(self->fd, id, 4096,
+					   PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap_segment(self->fd, id, HPAGE, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0UL, (unsigned long)p & (HPAGE - 1));
+	p[HPAGE - 1] = 1;
+	EXPECT_EQ(2048, kernel_page_kb(p));
+	EXPECT_EQ(1, nattch_of(id));
+	EXPECT_EQ(0, munmap(p, HPAGE));
+	EXPECT_EQ(0, shmipc_ctl(id, IPC_RMID, NULL));
+}
+
 TEST_HARNESS_MAIN
