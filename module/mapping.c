@@ -5,14 +5,14 @@
  * Every attachment maps a file of shmipc's own, made for it alone, as each
  * SysV shmat() makes one: a new dentry of the segment's shmem or hugetlbfs
  * inode on the segment's own mount (alloc_file_pseudo), so that the file's
- * mapping is the segment's pages while its file_operations are shmipc's, and it is
- * opened read-only when the attachment is. Whatever the mm does later with
- * an attachment's VMA comes back here: remap_file_pages() and any other
- * mmap of vma->vm_file call shmipc_att_mmap(), which counts the new VMA,
- * and a read-only file can never be mapped writable. Faults, fault-around,
- * get_unmapped_area (THP or huge page alignment), the VMA's open and
- * close, split and page size, NUMA policy, fsync (msync) and fallocate
- * (MADV_REMOVE) are passed to the segment's file and its vm_ops.
+ * mapping is the segment's pages while its file_operations are shmipc's,
+ * and it is opened read-only when the attachment is. Whatever the mm does
+ * later with an attachment's VMA comes back here: remap_file_pages() and
+ * any other mmap of vma->vm_file call shmipc_att_mmap(), which counts the
+ * new VMA, and a read-only file can never be mapped writable. Faults,
+ * fault-around, get_unmapped_area (THP or huge page alignment), the VMA's
+ * open and close, split and page size, NUMA policy, fsync (msync) and
+ * fallocate (MADV_REMOVE) are passed to the segment's file and its vm_ops.
  *
  * The file holds a reference on the segment, and through f_op->owner one
  * on the module: the VMAs that map it hold both, and the core drops the
