@@ -94,6 +94,22 @@ shmipc_vm_get_policy(struct vm_area_struct *vma, unsigned long addr)
 #endif
 
 /*
+ * The pages of a huge segment's file, in base pages, as SysV's SHM_INFO
+ * and /proc/sysvipc/shm count them: a hugetlbfs file's page cache counts
+ * base pages since 6.7, and one per huge page before.
+ */
+static inline unsigned long shmipc_huge_nrpages(struct inode *inode)
+{
+	unsigned long nr = READ_ONCE(inode->i_mapping->nrpages);
+
+#if SHMIPC_KERNEL_AT_LEAST(6, 7)
+	return nr;
+#else
+	return nr << (inode->i_blkbits - PAGE_SHIFT);
+#endif
+}
+
+/*
  * The backing file. Where it is exported, the kernel-internal variant keeps
  * the file out of LSM checks and accounting of user files, as SysV shm does.
  */
