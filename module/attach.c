@@ -74,7 +74,7 @@ int shmipc_mmap(struct file *dev, struct vm_area_struct *vma)
 	seg = shmipc_attach_pin(dev, (int)vma->vm_pgoff, shmipc_mmap_want(vma));
 	if (IS_ERR(seg))
 		return PTR_ERR(seg);
-	if (vma_pages(vma) > shmipc_seg_pages(seg)) {
+	if (vma_pages(vma) > shmipc_seg_map_size(seg) >> PAGE_SHIFT) {
 		err = -EINVAL;
 		goto unpin;
 	}
@@ -155,7 +155,7 @@ static int shmipc_attach_map(struct shmipc_seg *seg, struct shmipc_at *at,
 	if (at->flags & SHMIPC_SHM_EXEC)
 		prot |= PROT_EXEC;
 	/* A SHM_NORESERVE segment may be larger than any address space. */
-	size = shmipc_seg_pages(seg) << PAGE_SHIFT;
+	size = shmipc_seg_map_size(seg);
 	file = shmipc_att_file(seg, rdonly);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
@@ -242,8 +242,7 @@ static int shmipc_next_piece(unsigned long addr, unsigned long from,
 			continue;
 		if (!file) {
 			*found = get_file(vma->vm_file);
-			*size = shmipc_seg_pages(shmipc_vma_seg(vma)) <<
-				PAGE_SHIFT;
+			*size = shmipc_seg_map_size(shmipc_vma_seg(vma));
 		}
 		*start = vma->vm_start;
 		*end = vma->vm_end;

@@ -60,18 +60,21 @@ static inline int shmipc_file_mmap(struct file *file,
 #endif
 }
 
+/* mapping.c: the vm_ops of the segment's own file, behind ours. */
+const struct vm_operations_struct *
+shmipc_vma_inner_ops(const struct vm_area_struct *vma);
+
 #ifdef CONFIG_NUMA
 /*
  * An attachment's get_policy (mapping.c): the segment's policy, from
- * shmem's vm_ops, which the VMA keeps in vm_private_data. The hook gained
- * an interleave index in 6.7.
+ * its file's vm_ops. The hook gained an interleave index in 6.7.
  */
 #if SHMIPC_KERNEL_AT_LEAST(6, 7)
 static inline struct mempolicy *
 shmipc_vm_get_policy(struct vm_area_struct *vma, unsigned long addr,
 		     pgoff_t *ilx)
 {
-	const struct vm_operations_struct *ops = vma->vm_private_data;
+	const struct vm_operations_struct *ops = shmipc_vma_inner_ops(vma);
 
 	if (!ops->get_policy)
 		return vma->vm_policy;
@@ -81,7 +84,7 @@ shmipc_vm_get_policy(struct vm_area_struct *vma, unsigned long addr,
 static inline struct mempolicy *
 shmipc_vm_get_policy(struct vm_area_struct *vma, unsigned long addr)
 {
-	const struct vm_operations_struct *ops = vma->vm_private_data;
+	const struct vm_operations_struct *ops = shmipc_vma_inner_ops(vma);
 
 	if (!ops->get_policy)
 		return vma->vm_policy;
@@ -89,6 +92,22 @@ shmipc_vm_get_policy(struct vm_area_struct *vma, unsigned long addr)
 }
 #endif
 #endif
+
+/*
+ * The pages of a huge segment's file, in base pages, as SysV's SHM_INFO
+ * and /proc/sysvipc/shm count them: a hugetlbfs file's page cache counts
+ * base pages since 6.7, and one per huge page before.
+ */
+static inline unsigned long shmipc_huge_nrpages(struct inode *inode)
+{
+	unsigned long nr = READ_ONCE(inode->i_mapping->nrpages);
+
+#if SHMIPC_KERNEL_AT_LEAST(6, 7)
+	return nr;
+#else
+	return nr << (inode->i_blkbits - PAGE_SHIFT);
+#endif
+}
 
 /*
  * The backing file. Where it is exported, the kernel-internal variant keeps

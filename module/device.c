@@ -24,6 +24,9 @@ static long shmipc_ioctl_version(struct shmipc_version __user *uarg)
 			    SHMIPC_FEATURE_INFO | SHMIPC_FEATURE_LOCK,
 	};
 
+	if (shmipc_huge_available())
+		v.features |= SHMIPC_FEATURE_HUGETLB;
+
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
 }
 
@@ -38,6 +41,10 @@ static long shmipc_ioctl_get(struct file *file, struct shmipc_get __user *uarg)
 		return -EFAULT;
 	if ((args.flags & ~SHMIPC_GET_FLAGS) ||
 	    memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+		return -EINVAL;
+	/* A huge page size means nothing without SHM_HUGETLB. */
+	if (!(args.flags & SHMIPC_SHM_HUGETLB) &&
+	    args.flags >> SHMIPC_SHM_HUGE_SHIFT)
 		return -EINVAL;
 	ns = shmipc_ns_of_caller(file);
 	if (IS_ERR(ns))
@@ -147,9 +154,12 @@ static int __init shmipc_init(void)
 
 	if (err)
 		return err;
+	shmipc_huge_init();
 	err = misc_register(&shmipc_misc);
-	if (err)
+	if (err) {
+		shmipc_huge_exit();
 		shmipc_listing_exit();
+	}
 	return err;
 }
 
@@ -159,6 +169,7 @@ static void __exit shmipc_exit(void)
 	misc_deregister(&shmipc_misc);
 	shmipc_listing_exit();
 	shmipc_ns_exit();
+	shmipc_huge_exit();
 	shmipc_lock_exit();
 }
 

@@ -14,6 +14,7 @@
 #include <linux/string.h>
 #include <uapi/linux/shm.h>
 
+#include "compat.h"
 #include "internal.h"
 
 /* @seg as IPC_STAT tells it to a task of @user_ns and @pid_ns. */
@@ -79,6 +80,11 @@ void shmipc_seg_usage(struct shmipc_seg *seg, u64 *rss, u64 *swp)
 {
 	struct inode *inode = file_inode(seg->file);
 
+	/* Huge pages are never swapped, and the inode is no shmem one. */
+	if (shmipc_seg_huge(seg)) {
+		*rss += shmipc_huge_nrpages(inode);
+		return;
+	}
 	*rss += READ_ONCE(inode->i_mapping->nrpages);
 	*swp += READ_ONCE(SHMEM_I(inode)->swapped);
 }

@@ -29,6 +29,7 @@
 #ifndef _SHMIPC_INTERNAL_H
 #define _SHMIPC_INTERNAL_H
 
+#include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
@@ -73,7 +74,10 @@ struct shmipc_ns {
 struct shmipc_seg {
 	struct kref ref;
 	struct shmipc_ns *ns;
-	struct file *file;		/* the shmem file holding the pages */
+	struct file *file;		/* the shmem or hugetlbfs file */
+	/* The vm_ops its file's mmap gives, which ours stand in front of. */
+	const struct vm_operations_struct *vm_ops;
+	char name[16];			/* of its attachments' files */
 
 	/* All below under ns->lock. */
 	int id;
@@ -138,6 +142,19 @@ static inline unsigned long shmipc_seg_pages(const struct shmipc_seg *seg)
 {
 	return DIV_ROUND_UP(seg->size, PAGE_SIZE);
 }
+
+/* Bytes an attachment maps: the size rounded up to the file's pages. */
+static inline size_t shmipc_seg_map_size(const struct shmipc_seg *seg)
+{
+	return round_up(seg->size, i_blocksize(file_inode(seg->file)));
+}
+
+/* hugetlb.c */
+void shmipc_huge_init(void);
+void shmipc_huge_exit(void);
+bool shmipc_huge_available(void);
+struct file *shmipc_huge_file(size_t size, u32 flags);
+bool shmipc_seg_huge(const struct shmipc_seg *seg);
 
 /* mapping.c */
 struct file *shmipc_att_file(struct shmipc_seg *seg, bool rdonly);

@@ -176,8 +176,13 @@ int shmipc_seg_lock(struct shmipc_ns *ns, const struct shmipc_ctl *args)
 		goto unlock;
 	}
 	err = shmipc_seg_may_lock(ns, seg, lock);
-	/* Locking a locked segment, or unlocking an unlocked one: done. */
-	if (err || lock == !!(seg->mode & SHMIPC_SHM_LOCKED))
+	/*
+	 * Locking a locked segment, or unlocking an unlocked one: done. As
+	 * shmctl_do_lock(), huge pages, never evictable, are left as they
+	 * are, and SHM_LOCKED never shows on them.
+	 */
+	if (err || lock == !!(seg->mode & SHMIPC_SHM_LOCKED) ||
+	    shmipc_seg_huge(seg))
 		goto unlock;
 	if (lock) {
 		err = shmipc_seg_do_lock(seg);

@@ -3,15 +3,16 @@
  * shmipc: the file an attachment maps, and the VMAs that map it.
  *
  * Every attachment maps a file of shmipc's own, made for it alone, as each
- * SysV shmat() makes one: a new dentry of the segment's shmem inode on the
- * segment's own mount (alloc_file_pseudo), so that the file's mapping is
- * the segment's pages while its file_operations are shmipc's, and it is
- * opened read-only when the attachment is. Whatever the mm does later with
- * an attachment's VMA comes back here: remap_file_pages() and any other
- * mmap of vma->vm_file call shmipc_att_mmap(), which counts the new VMA,
- * and a read-only file can never be mapped writable. Faults, fault-around,
- * get_unmapped_area (THP alignment), NUMA policy, fsync (msync) and
- * fallocate (MADV_REMOVE) are passed to shmem.
+ * SysV shmat() makes one: a new dentry of the segment's shmem or hugetlbfs
+ * inode on the segment's own mount (alloc_file_pseudo), so that the file's
+ * mapping is the segment's pages while its file_operations are shmipc's,
+ * and it is opened read-only when the attachment is. Whatever the mm does
+ * later with an attachment's VMA comes back here: remap_file_pages() and
+ * any other mmap of vma->vm_file call shmipc_att_mmap(), which counts the
+ * new VMA, and a read-only file can never be mapped writable. Faults,
+ * fault-around, get_unmapped_area (THP or huge page alignment), the VMA's
+ * open and close, split and page size, NUMA policy, fsync (msync) and
+ * fallocate (MADV_REMOVE) are passed to the segment's file and its vm_ops.
  *
  * The file holds a reference on the segment, and through f_op->owner one
  * on the module: the VMAs that map it hold both, and the core drops the
@@ -27,7 +28,6 @@
 #include "compat.h"
 #include "internal.h"
 
-static const struct file_operations shmipc_att_fops;
 static const struct vm_operations_struct shmipc_vm_ops;
 
 static struct shmipc_seg *shmipc_att_seg(const struct file *file)
@@ -35,35 +35,51 @@ static struct shmipc_seg *shmipc_att_seg(const struct file *file)
 	return file->private_data;
 }
 
-/* shmem's own vm_ops for @vma, which ours stand in front of. */
-static const struct vm_operations_struct *
-shmipc_shmem_vm_ops(const struct vm_area_struct *vma)
+/*
+ * The vm_ops the segment's own file (shmem or hugetlbfs) gives its VMAs,
+ * which ours stand in front of. They are kept in the segment, as SysV
+ * keeps them in its per-attachment data: vm_private_data is the backing
+ * file's own (hugetlb keeps its VMA lock there).
+ */
+const struct vm_operations_struct *
+shmipc_vma_inner_ops(const struct vm_area_struct *vma)
 {
-	return vma->vm_private_data;
+	return READ_ONCE(shmipc_att_seg(vma->vm_file)->vm_ops);
 }
 
-/* A VMA copied by fork, split or mremap: nattch counts VMAs, as SysV's. */
+/*
+ * A VMA copied by fork, split or mremap: nattch counts VMAs, as SysV's.
+ * hugetlb's open gives the copy a VMA lock of its own.
+ */
 static void shmipc_vm_open(struct vm_area_struct *vma)
 {
+	const struct vm_operations_struct *ops = shmipc_vma_inner_ops(vma);
+
 	/* Cannot fail: the VMA it is copied from holds the segment. */
 	shmipc_seg_attach(shmipc_att_seg(vma->vm_file));
+	if (ops->open)
+		ops->open(vma);
 }
 
 static void shmipc_vm_close(struct vm_area_struct *vma)
 {
+	const struct vm_operations_struct *ops = shmipc_vma_inner_ops(vma);
+
+	if (ops->close)
+		ops->close(vma);
 	shmipc_seg_detach(shmipc_att_seg(vma->vm_file));
 }
 
 static vm_fault_t shmipc_vm_fault(struct vm_fault *vmf)
 {
-	return shmipc_shmem_vm_ops(vmf->vma)->fault(vmf);
+	return shmipc_vma_inner_ops(vmf->vma)->fault(vmf);
 }
 
 /* Fault-around, which SysV shm mappings go without. */
 static vm_fault_t shmipc_vm_map_pages(struct vm_fault *vmf,
 				      pgoff_t start_pgoff, pgoff_t end_pgoff)
 {
-	const struct vm_operations_struct *ops = shmipc_shmem_vm_ops(vmf->vma);
+	const struct vm_operations_struct *ops = shmipc_vma_inner_ops(vmf->vma);
 
 	if (!ops->map_pages)
 		return 0;
@@ -72,14 +88,14 @@ static vm_fault_t shmipc_vm_map_pages(struct vm_fault *vmf,
 
 static int shmipc_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
 {
-	const struct vm_operations_struct *ops = shmipc_shmem_vm_ops(vma);
+	const struct vm_operations_struct *ops = shmipc_vma_inner_ops(vma);
 
 	return ops->may_split ? ops->may_split(vma, addr) : 0;
 }
 
 static unsigned long shmipc_vm_pagesize(struct vm_area_struct *vma)
 {
-	const struct vm_operations_struct *ops = shmipc_shmem_vm_ops(vma);
+	const struct vm_operations_struct *ops = shmipc_vma_inner_ops(vma);
 
 	return ops->pagesize ? ops->pagesize(vma) : PAGE_SIZE;
 }
@@ -89,7 +105,7 @@ static unsigned long shmipc_vm_pagesize(struct vm_area_struct *vma)
 static int shmipc_vm_set_policy(struct vm_area_struct *vma,
 				struct mempolicy *pol)
 {
-	const struct vm_operations_struct *ops = shmipc_shmem_vm_ops(vma);
+	const struct vm_operations_struct *ops = shmipc_vma_inner_ops(vma);
 
 	return ops->set_policy ? ops->set_policy(vma, pol) : 0;
 }
@@ -119,6 +135,27 @@ struct shmipc_seg *shmipc_vma_seg(const struct vm_area_struct *vma)
 }
 
 /*
+ * The segment's own file's mmap on @vma. A huge segment's pages were
+ * reserved at shmget() (or, with SHM_NORESERVE, are not to be): as SysV's
+ * S_PRIVATE inode does, the mapping reserves none, and the VMA's flags
+ * stay as SysV's would be.
+ */
+static int shmipc_seg_file_mmap(struct shmipc_seg *seg,
+				struct vm_area_struct *vma)
+{
+	bool noreserve = shmipc_seg_huge(seg) &&
+			 !(vma->vm_flags & VM_NORESERVE);
+	int err;
+
+	if (noreserve)
+		shmipc_vm_flags_set(vma, VM_NORESERVE);
+	err = shmipc_file_mmap(seg->file, vma);
+	if (noreserve)
+		shmipc_vm_flags_clear(vma, VM_NORESERVE);
+	return err;
+}
+
+/*
  * An mmap of an attachment's file: the first, by SHMIPC_IOC_AT or a plain
  * mmap of the device, or a later one by remap_file_pages() on an existing
  * attachment, which may have closed the attachment's last VMA just before.
@@ -133,7 +170,7 @@ int shmipc_att_mmap(struct file *file, struct vm_area_struct *vma)
 	err = shmipc_seg_attach(seg);
 	if (err)
 		return err;
-	err = shmipc_file_mmap(seg->file, vma);
+	err = shmipc_seg_file_mmap(seg, vma);
 	if (err) {
 		shmipc_seg_detach(seg);
 		return err;
@@ -144,7 +181,7 @@ int shmipc_att_mmap(struct file *file, struct vm_area_struct *vma)
 	 */
 	if (vma->vm_file != file)
 		vma_set_file(vma, file);
-	vma->vm_private_data = (void *)vma->vm_ops;
+	WRITE_ONCE(seg->vm_ops, vma->vm_ops);
 	vma->vm_ops = &shmipc_vm_ops;
 	return 0;
 }
@@ -210,8 +247,26 @@ static const struct file_operations shmipc_att_fops = {
 };
 
 /*
+ * A huge segment's attachments: where the mm tells hugetlb files by a flag
+ * of their file_operations (is_file_hugepages()), ours carry it, as SysV's
+ * shm_file_operations_huge do, so that mmap and its accounting treat them
+ * as hugetlbfs files. Before, the mm knows them by VM_HUGETLB alone.
+ */
+static const struct file_operations shmipc_att_huge_fops = {
+	.owner = THIS_MODULE,
+	.mmap = shmipc_att_mmap,
+	.release = shmipc_att_release,
+	.get_unmapped_area = shmipc_att_get_unmapped_area,
+	.fsync = shmipc_att_fsync,
+	.fallocate = shmipc_att_fallocate,
+#ifdef FOP_HUGE_PAGES
+	.fop_flags = FOP_HUGE_PAGES,
+#endif
+};
+
+/*
  * The file of a new attachment of @seg, which the caller holds (pinned).
- * It has the name of the segment's shmem file, which /proc/PID/maps shows.
+ * It has the segment's name, which /proc/PID/maps shows.
  */
 struct file *shmipc_att_file(struct shmipc_seg *seg, bool rdonly)
 {
@@ -221,9 +276,10 @@ struct file *shmipc_att_file(struct shmipc_seg *seg, bool rdonly)
 	/* alloc_file_pseudo() takes both on success; __fput() drops them. */
 	ihold(inode);
 	__module_get(THIS_MODULE);
-	file = alloc_file_pseudo(inode, seg->file->f_path.mnt,
-				 seg->file->f_path.dentry->d_name.name,
-				 rdonly ? O_RDONLY : O_RDWR, &shmipc_att_fops);
+	file = alloc_file_pseudo(inode, seg->file->f_path.mnt, seg->name,
+				 rdonly ? O_RDONLY : O_RDWR,
+				 shmipc_seg_huge(seg) ? &shmipc_att_huge_fops :
+							&shmipc_att_fops);
 	if (IS_ERR(file)) {
 		module_put(THIS_MODULE);
 		iput(inode);

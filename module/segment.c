@@ -272,7 +272,6 @@ static struct shmipc_seg *shmipc_seg_alloc(const struct shmipc_get *args)
 {
 	vm_flags_t acct = 0;
 	struct shmipc_seg *seg;
-	char name[16];
 	int err;
 
 	seg = kzalloc(sizeof(*seg), GFP_KERNEL_ACCOUNT);
@@ -280,8 +279,11 @@ static struct shmipc_seg *shmipc_seg_alloc(const struct shmipc_get *args)
 		return ERR_PTR(-ENOMEM);
 	if (args->flags & SHMIPC_SHM_NORESERVE)
 		acct = VM_NORESERVE;
-	snprintf(name, sizeof(name), "shmipc%08x", (u32)args->key);
-	seg->file = shmipc_shmem_file(name, args->size, acct);
+	snprintf(seg->name, sizeof(seg->name), "shmipc%08x", (u32)args->key);
+	if (args->flags & SHMIPC_SHM_HUGETLB)
+		seg->file = shmipc_huge_file(args->size, args->flags);
+	else
+		seg->file = shmipc_shmem_file(seg->name, args->size, acct);
 	if (IS_ERR(seg->file)) {
 		err = PTR_ERR(seg->file);
 		kfree(seg);

@@ -43,7 +43,7 @@ struct outcome {
 	long after[12];		/* IPC_STAT of A, B, C and of a new segment */
 };
 
-#define MAX_ROWS	1024
+#define MAX_ROWS	1536
 
 struct results {
 	struct outcome o[2][MAX_ROWS];
@@ -58,7 +58,10 @@ static struct results *res;
 static const key_t get_keys[] = { IPC_PRIVATE, KA, KB, KN };
 static const char *const get_key_names[] = { "PRIVATE", "KA", "KB", "KN" };
 static const size_t get_sizes[] = { 0, 1, PG, 2 * PG, 3 * PG, SIZE_MAX };
-static const int get_flags[] = { 0, IPC_CREAT, IPC_CREAT | IPC_EXCL, IPC_EXCL };
+/* The pool is as the VM boots, empty: SHM_HUGETLB is ENOMEM, or EPERM. */
+static const int get_flags[] = { 0, IPC_CREAT, IPC_CREAT | IPC_EXCL, IPC_EXCL,
+				 IPC_CREAT | SHM_HUGETLB,
+				 IPC_CREAT | SHM_HUGETLB | SHM_NORESERVE | (21 << 26) };
 static const int get_modes[] = { 0600, 0400, 0, 0777 };
 
 enum { ID_A, ID_B, ID_C, ID_STALE, ID_NEG, ID_HUGE, ID_IDX, ID_NR };

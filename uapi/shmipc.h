@@ -26,10 +26,21 @@
 #define SHMIPC_MODE_MASK	00777
 #define SHMIPC_IPC_CREAT	00001000
 #define SHMIPC_IPC_EXCL		00002000
-#define SHMIPC_SHM_HUGETLB	00004000	/* defined, refused: EINVAL */
+#define SHMIPC_SHM_HUGETLB	00004000	/* if SHMIPC_FEATURE_HUGETLB */
 #define SHMIPC_SHM_NORESERVE	00010000
+/*
+ * With SHMIPC_SHM_HUGETLB, bits 26-31 are log2 of the huge page size, 0 for
+ * the default one, as shmget()'s SHM_HUGE_*; without it they must be 0.
+ */
+#define SHMIPC_SHM_HUGE_SHIFT	26
+#define SHMIPC_SHM_HUGE_MASK	0x3f
+#define SHMIPC_SHM_HUGE_2MB	(21U << SHMIPC_SHM_HUGE_SHIFT)
+#define SHMIPC_SHM_HUGE_1GB	(30U << SHMIPC_SHM_HUGE_SHIFT)
 #define SHMIPC_GET_FLAGS	(SHMIPC_MODE_MASK | SHMIPC_IPC_CREAT | \
-				 SHMIPC_IPC_EXCL | SHMIPC_SHM_NORESERVE)
+				 SHMIPC_IPC_EXCL | SHMIPC_SHM_HUGETLB | \
+				 SHMIPC_SHM_NORESERVE | \
+				 ((__u32)SHMIPC_SHM_HUGE_MASK << \
+				  SHMIPC_SHM_HUGE_SHIFT))
 
 /* Attach flags (SHMIPC_IOC_AT.flags). */
 #define SHMIPC_SHM_RDONLY	00010000
@@ -70,6 +81,7 @@ struct shmipc_version {
 #define SHMIPC_FEATURE_DT	0x8ULL
 #define SHMIPC_FEATURE_INFO	0x10ULL	/* IPC_INFO, SHM_INFO, SHM_STAT(_ANY) */
 #define SHMIPC_FEATURE_LOCK	0x20ULL	/* SHM_LOCK, SHM_UNLOCK */
+#define SHMIPC_FEATURE_HUGETLB	0x40ULL	/* SHM_HUGETLB, SHM_HUGE_* */
 
 /*
  * SHMIPC_IOC_GET: shmget(key, size, flags). The ioctl returns the segment's

@@ -93,7 +93,8 @@ static const int E_FAULT[] = { EFAULT, 0 };
 static const int E_INVAL[] = { EINVAL, 0 };
 static const int E_ACCES[] = { EACCES, 0 };
 static const int E_NONE[] = { 0 };
-static const int E_GET[] = { EFAULT, EINVAL, ENOENT, EEXIST, EACCES, ENOSPC, ENOMEM, 0 };
+/* EPERM: SHM_HUGETLB outside vm.hugetlb_shm_group. */
+static const int E_GET[] = { EFAULT, EINVAL, ENOENT, EEXIST, EACCES, ENOSPC, ENOMEM, EPERM, 0 };
 /* ENOMEM: SHM_LOCK past RLIMIT_MEMLOCK, or its charge not allocated. */
 static const int E_CTL[] = { EFAULT, EINVAL, EACCES, EPERM, EIDRM, ENOMEM, 0 };
 static const int E_AT[] = { EFAULT, EINVAL, EACCES, ENOMEM, EIDRM, EPERM, EINTR, 0 };

@@ -282,6 +282,8 @@ static void rnd_reserved(struct fthr *t, __u64 *r, int n)
 /* Every feature this module has: a bit more or less is a violation. */
 #define FEATURES_ALL	(SHMIPC_FEATURE_GET | SHMIPC_FEATURE_CTL | SHMIPC_FEATURE_AT | \
 			 SHMIPC_FEATURE_DT | SHMIPC_FEATURE_INFO | SHMIPC_FEATURE_LOCK)
+/* Only where the kernel has huge pages. */
+#define FEATURES_MAYBE	SHMIPC_FEATURE_HUGETLB
 
 void op_version(struct fthr *t)
 {
@@ -291,7 +293,7 @@ void op_version(struct fthr *t)
 	if (!tally(t, F_VERSION, ioctl(fd_rw, SHMIPC_IOC_VERSION, v), E_NONE, "own buffer"))
 		return;
 	if (v->abi_version != SHMIPC_ABI_VERSION || v->pad || v->reserved[0] ||
-	    v->reserved[1] || v->features != FEATURES_ALL)
+	    v->reserved[1] || (v->features & ~FEATURES_MAYBE) != FEATURES_ALL)
 		violation(t, F_VERSION, "abi %u pad %u features %#llx reserved %#llx %#llx",
 			  v->abi_version, v->pad, (unsigned long long)v->features,
 			  (unsigned long long)v->reserved[0], (unsigned long long)v->reserved[1]);
@@ -301,10 +303,10 @@ void op_version(struct fthr *t)
  * One attach of a huge segment before it goes: it must fail (ENOMEM: no
  * room) or map all of it, never "succeed" without mapping anything.
  */
-static void at_huge(struct fthr *t, int id, uint64_t size)
+static void at_huge(struct fthr *t, int id, uint64_t size, uint64_t page)
 {
 	struct shmipc_at a = { .id = id, .size = POISON };
-	uint64_t want = (size + pg - 1) & ~(uint64_t)(pg - 1);
+	uint64_t want = (size + page - 1) & ~(page - 1);
 	int rc = ioctl(fd_rw, SHMIPC_IOC_AT, &a);
 
 	if (!tally(t, F_AT, rc, E_AT, "huge id %d size %#llx", id, (unsigned long long)size))
@@ -329,9 +331,17 @@ void op_get(struct fthr *t)
 	copy.key = rnd_key(t);
 	copy.flags = rnd_get_flags(t);
 	copy.size = rnd_size(t);
+	/*
+	 * A huge segment may have no pool behind it (SHM_NORESERVE), and a
+	 * touch of it SIGBUS: made private, no other thread finds it, and
+	 * this one attaches it untouched and removes it at once.
+	 */
+	if ((copy.flags & SHMIPC_SHM_HUGETLB) && (copy.flags & SHMIPC_IPC_CREAT))
+		copy.key = SHMIPC_IPC_PRIVATE;
 	rnd_reserved(t, copy.reserved, 2);
 	memcpy(g, &copy, sizeof(copy));
 	bad = (copy.flags & ~SHMIPC_GET_FLAGS) || copy.reserved[0] || copy.reserved[1] ||
+	      (!(copy.flags & SHMIPC_SHM_HUGETLB) && copy.flags >> SHMIPC_SHM_HUGE_SHIFT) ||
 	      (copy.key == SHMIPC_IPC_PRIVATE && (!copy.size || copy.size > shmmax));
 	id = ioctl(t->unpriv && rnd_chance(&t->rnd, 10) ? fd_ro : fd_rw, SHMIPC_IOC_GET, g);
 	if (!tally(t, F_GET, id, bad ? E_INVAL : E_GET,
@@ -346,8 +356,14 @@ void op_get(struct fthr *t)
 		violation(t, F_GET, "the kernel wrote into the _IOW struct");
 	id_got(t, id);
 	/* A segment of more than a few MiB goes at once (NORESERVE made it). */
-	if (copy.size > SMALL_SEG) {
-		at_huge(t, id, copy.size);
+	if (copy.key == SHMIPC_IPC_PRIVATE && (copy.flags & SHMIPC_SHM_HUGETLB)) {
+		unsigned int log = copy.flags >> SHMIPC_SHM_HUGE_SHIFT;
+
+		/* The default huge page is x86-64's 2 MiB. */
+		at_huge(t, id, copy.size, log ? 1ULL << log : 2ULL << 20);
+		rmid(t, id);
+	} else if (copy.size > SMALL_SEG) {
+		at_huge(t, id, copy.size, pg);
 		rmid(t, id);
 	}
 }

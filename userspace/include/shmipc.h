@@ -41,17 +41,22 @@ struct timespec;
  * fails if one exists. size is the size in bytes of a new segment; when
  * looking up an existing one it may be 0 or at most the segment's size.
  * Bits of shmflg that shmget() does not interpret are ignored, as shmget()
- * ignores them; SHM_NORESERVE is accepted.
+ * ignores them; SHM_NORESERVE is accepted. SHM_HUGETLB makes a segment of
+ * huge pages, their size picked by SHM_HUGE_2MB, SHM_HUGE_1GB (or 0: the
+ * default one), as shmget() does.
  *
  * Returns the segment id (>= 0), or -1 with errno:
  *   EACCES   the segment exists and the caller lacks the permissions asked
  *            for in the low nine bits of shmflg
  *   EEXIST   IPC_CREAT|IPC_EXCL and the key exists
  *   EINVAL   size below the minimum or above the maximum of a new segment,
- *            or above the size of the existing one; SHM_HUGETLB (not
- *            supported yet)
+ *            or above the size of the existing one; SHM_HUGETLB with a
+ *            huge page size the kernel does not have
  *   ENOENT   no segment for key and no IPC_CREAT
- *   ENOMEM   out of memory
+ *   ENOMEM   out of memory; SHM_HUGETLB without SHM_NORESERVE and the
+ *            huge page pool cannot reserve the segment
+ *   EPERM    SHM_HUGETLB by a caller without CAP_IPC_LOCK and outside
+ *            vm.hugetlb_shm_group
  *   ENOSPC   the limit on segments or on shared memory pages is reached
  *   ENOSYS   /dev/shmipc does not exist (the shmipc module is not loaded)
  *   and any error of open(2) on /dev/shmipc other than "no such device"

@@ -8,12 +8,12 @@
  * The bits of shmflg that shmget() interprets. shmget() ignores all
  * others (SHM_HUGE_* size bits without SHM_HUGETLB, stray bits in old
  * programs), while the module refuses unknown bits: drop them here so
- * that programs behave as they do with shmget(). SHM_HUGETLB is kept so
- * that the module can refuse it rather than silently give normal pages.
+ * that programs behave as they do with shmget().
  */
 #define GET_SHMFLG_MASK	(SHMIPC_MODE_MASK | SHMIPC_IPC_CREAT | \
 			 SHMIPC_IPC_EXCL | SHMIPC_SHM_HUGETLB | \
 			 SHMIPC_SHM_NORESERVE)
+#define GET_SHMFLG_HUGE	((__u32)SHMIPC_SHM_HUGE_MASK << SHMIPC_SHM_HUGE_SHIFT)
 
 _Static_assert(IPC_CREAT == SHMIPC_IPC_CREAT, "IPC_CREAT differs from the ABI");
 _Static_assert(IPC_EXCL == SHMIPC_IPC_EXCL, "IPC_EXCL differs from the ABI");
@@ -30,6 +30,9 @@ int shmipc_get(key_t key, size_t size, int shmflg)
 		.size = size,
 	};
 
+	/* The page size, where shmget() reads it. */
+	if (shmflg & SHM_HUGETLB)
+		get.flags |= (__u32)shmflg & GET_SHMFLG_HUGE;
 	/* The ioctl returns the id itself, or -1 with errno. */
 	return libshmipc_ioctl(SHMIPC_IOC_GET, &get);
 }

@@ -127,6 +127,9 @@ static int get_keeps_hugetlb_and_noreserve_for_the_module(void)
 	setup();
 	CHECK(shmipc_get(1, 1, SHM_HUGETLB | SHM_NORESERVE) == 4242);
 	CHECK(last_get->flags == (SHM_HUGETLB | SHM_NORESERVE));
+	/* With SHM_HUGETLB, the size bits are the page size. */
+	CHECK(shmipc_get(1, 1, SHM_HUGETLB | (30 << 26) | 0600) == 4242);
+	CHECK(last_get->flags == (SHM_HUGETLB | (30U << 26) | 0600));
 	return 0;
 }
 
