@@ -60,25 +60,6 @@ static int write_long(const char *path, long val)
 #define NR_HUGEPAGES	"/proc/sys/vm/nr_hugepages"
 #define SHM_GROUP	"/proc/sys/vm/hugetlb_shm_group"
 
-/* A line of /proc/meminfo ("HugePages_Free"), or -1. */
-static long meminfo(const char *name)
-{
-	FILE *f = fopen("/proc/meminfo", "re");
-	char line[128];
-	size_t len = strlen(name);
-	long val = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, len) && line[len] == ':') {
-			val = strtol(line + len + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return val;
-}
-
 /* The pool's free and reserved pages, as one number to compare. */
 static long pool_state(void)
 {

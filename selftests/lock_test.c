@@ -339,25 +339,6 @@ TEST_F(lock, charge_is_held_to_rlimit_memlock_and_comes_back)
 
 /* --- Unevictable pages --- */
 
-/* A line of /proc/meminfo, in kB, or -1. */
-static long meminfo_kb(const char *name)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	size_t len = strlen(name);
-	char line[128];
-	long kb = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, len) && line[len] == ':') {
-			kb = strtol(line + len + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return kb;
-}
-
 #define UNEVICT_SEG_KB	(8 << 10)
 /*
  * Pages reach the LRU lists through per-CPU batches (up to 31 on each of
@@ -368,12 +349,12 @@ static long meminfo_kb(const char *name)
 /* Polls up to a second for Unevictable to be back near @base. */
 static long unevictable_settles(long base)
 {
-	long now = meminfo_kb("Unevictable");
+	long now = meminfo("Unevictable");
 	int i;
 
 	for (i = 0; i < 20 && now - base > UNEVICT_SLACK_KB; i++) {
 		usleep(50 * 1000);
-		now = meminfo_kb("Unevictable");
+		now = meminfo("Unevictable");
 	}
 	return now;
 }
@@ -393,11 +374,11 @@ static int unevictable_body(int which, const struct api *a, void *arg)
 	CHILD_CHECK(id >= 0);
 	p = a->at(id, NULL, 0);
 	CHILD_CHECK(p != (void *)-1);
-	base = meminfo_kb("Unevictable");
+	base = meminfo("Unevictable");
 	CHILD_CHECK(base >= 0);
 	CHILD_CHECK(a->ctl(id, SHM_LOCK, NULL) == 0);
 	touch_pages(p, len);
-	locked = meminfo_kb("Unevictable");
+	locked = meminfo("Unevictable");
 	CHILD_CHECK(a->ctl(id, SHM_UNLOCK, NULL) == 0);
 	unlocked = unevictable_settles(base);
 	fprintf(stderr, "# %s: Unevictable %ld kB, locked %+ld kB, unlocked %+ld kB\n",

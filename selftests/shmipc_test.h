@@ -359,20 +359,29 @@ static inline int set_param(const char *name, unsigned long val)
 
 /* --- Memory. --- */
 
-/* Shared memory in use system-wide, in kB (Shmem: in /proc/meminfo). */
-static inline long shmem_kb(void)
+/* A line of /proc/meminfo ("Shmem", "HugePages_Free"): its number, or -1. */
+static inline long meminfo(const char *name)
 {
-	FILE *f = fopen("/proc/meminfo", "r");
+	FILE *f = fopen("/proc/meminfo", "re");
+	size_t len = strlen(name);
 	char line[128];
-	long kb = -1;
+	long val = -1;
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Shmem: %ld kB", &kb) == 1)
+		if (!strncmp(line, name, len) && line[len] == ':') {
+			val = strtol(line + len + 1, NULL, 10);
 			break;
+		}
 	fclose(f);
-	return kb;
+	return val;
+}
+
+/* Shared memory in use system-wide, in kB (Shmem: in /proc/meminfo). */
+static inline long shmem_kb(void)
+{
+	return meminfo("Shmem");
 }
 
 /*
