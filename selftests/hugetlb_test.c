@@ -97,15 +97,6 @@ static unsigned long long shmipc_features(int fd)
 	return ioctl(fd, SHMIPC_IOC_VERSION, &v) ? 0 : v.features;
 }
 
-static long nattch(const struct api *a, int id)
-{
-	struct shmid_ds ds;
-
-	if (a->ctl(id, IPC_STAT, &ds) < 0)
-		return -errno;
-	return ds.shm_nattch;
-}
-
 static long result(long r)
 {
 	return r < 0 ? -errno : r;
@@ -227,28 +218,6 @@ TEST_F(hugetlb, pages_reserved_at_shmget_and_back_after_rmid)
 	EXPECT_EQ(POOL * 100, seen->v[0][9]);
 }
 
-/* In a run: @fn as nobody in groups @extra, with RLIMIT_MEMLOCK @memlock. */
-static int as_nobody(body_fn fn, int which, const struct api *a,
-		     gid_t extra, rlim_t memlock)
-{
-	struct rlimit rl = { memlock, memlock };
-	int status;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	CHILD_CHECK(pid >= 0);
-	if (pid == 0) {
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) ||
-		    become(OTHER_UID, OTHER_GID, extra))
-			_exit(3);
-		_exit(fn(which, a, NULL));
-	}
-	CHILD_CHECK(waitpid(pid, &status, 0) == pid);
-	CHILD_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	return 0;
-}
-
 static int nobody_get(int which, const struct api *a, void *arg)
 {
 	int id = huge_seg(a, HPAGE, 0);
@@ -329,7 +298,7 @@ static int fork_body(int which, const struct api *a, void *arg)
 	pid = fork();
 	CHILD_CHECK(pid >= 0);
 	if (pid == 0) {
-		if (p[HPAGE + 5] != 'a' || nattch(a, id) != 2)
+		if (p[HPAGE + 5] != 'a' || api_nattch(a, id) != 2)
 			_exit(1);
 		p[HPAGE + 5] = 'b';
 		_exit(0);
@@ -337,9 +306,9 @@ static int fork_body(int which, const struct api *a, void *arg)
 	CHILD_CHECK(waitpid(pid, &status, 0) == pid);
 	see(which, status);
 	see(which, p[HPAGE + 5]);
-	see(which, nattch(a, id));
+	see(which, api_nattch(a, id));
 	CHILD_CHECK(a->dt(p) == 0);
-	see(which, nattch(a, id));
+	see(which, api_nattch(a, id));
 	CHILD_CHECK(a->ctl(id, IPC_RMID, NULL) == 0);
 	return 0;
 }
@@ -378,7 +347,7 @@ static int unaligned_at_body(int which, const struct api *a, void *arg)
 	see(which, p == (void *)-1 ? -errno : 0);
 	p = a->at(id, where, 0);
 	see(which, p == where);
-	see(which, nattch(a, id));
+	see(which, api_nattch(a, id));
 	CHILD_CHECK(a->dt(where) == 0);
 	CHILD_CHECK(a->ctl(id, IPC_RMID, NULL) == 0);
 	return 0;
@@ -409,7 +378,7 @@ static int mm_calls_body(int which, const struct api *a, void *arg)
 	see(which, result(munmap(p + HPAGE, 4096)));
 	see(which, result(mprotect(p + 4096, HPAGE, PROT_READ)));
 	see(which, result(mprotect(p + 2 * HPAGE, HPAGE, PROT_READ)));
-	see(which, nattch(a, id));
+	see(which, api_nattch(a, id));
 	q = mremap(p, HPAGE, 2 * HPAGE, MREMAP_MAYMOVE);
 	see(which, q == MAP_FAILED ? -errno : 0);
 	q = mremap(p, HPAGE + 4096, HPAGE + 4096, MREMAP_MAYMOVE);
@@ -431,9 +400,9 @@ static int mm_calls_body(int which, const struct api *a, void *arg)
 	close(fd);
 	/* The last two pages as one split piece, then munmap of the middle. */
 	see(which, result(munmap(p + HPAGE, HPAGE)));
-	see(which, nattch(a, id));
+	see(which, api_nattch(a, id));
 	CHILD_CHECK(a->dt(p) == 0);
-	see(which, nattch(a, id));
+	see(which, api_nattch(a, id));
 	CHILD_CHECK(a->ctl(id, IPC_RMID, NULL) == 0);
 	return 0;
 }
@@ -496,10 +465,10 @@ static int more_mm_body(int which, const struct api *a, void *arg)
 	see(which, result(syscall(SYS_remap_file_pages, p, HPAGE, 0,
 				  HPAGE / 4096, 0)));
 	see(which, p[0]);
-	see(which, nattch(a, id));
+	see(which, api_nattch(a, id));
 	q = mremap(p, 2 * HPAGE, HPAGE, 0);
 	see(which, q == MAP_FAILED ? -errno : 0);
-	see(which, nattch(a, id));
+	see(which, api_nattch(a, id));
 	fflush(NULL);
 	pid = fork();
 	CHILD_CHECK(pid >= 0);
@@ -507,10 +476,10 @@ static int more_mm_body(int which, const struct api *a, void *arg)
 		_exit(p[0] == 's' ? 0 : 1);
 	CHILD_CHECK(waitpid(pid, &status, 0) == pid);
 	see(which, status);
-	see(which, nattch(a, id));
+	see(which, api_nattch(a, id));
 	/* An offset off the huge page: the old mapping goes, none comes. */
 	see(which, result(syscall(SYS_remap_file_pages, p, HPAGE, 0, 1, 0)));
-	see(which, nattch(a, id));
+	see(which, api_nattch(a, id));
 	see(which, result(a->dt(p)));
 	CHILD_CHECK(a->ctl(id, IPC_RMID, NULL) == 0);
 	return 0;

@@ -259,16 +259,6 @@ TEST_F(limits, shm_next_id_of_the_namespace)
 	EXPECT_EQ(-EINVAL, seen->v[0][12]);
 }
 
-/* The state of @id: nattch, or -errno when it is gone. */
-static long nattch_or_errno(const struct api *a, int id)
-{
-	struct shmid_ds ds;
-
-	if (a->ctl(id, IPC_STAT, &ds) < 0)
-		return -errno;
-	return (long)ds.shm_nattch;
-}
-
 /*
  * kernel.shm_rmid_forced: every segment goes at its last detach, as if
  * removed, its key with it; one never attached stays.
@@ -291,14 +281,14 @@ static int rmid_forced_body(int which, const struct api *a, void *arg)
 	CHILD_CHECK(kid >= 0);
 	p = a->at(kid, NULL, 0);
 	CHILD_CHECK(p != (void *)-1);
-	see(which, nattch_or_errno(a, kid));		/* 1 */
+	see(which, api_nattch(a, kid));		/* 1 */
 	CHILD_CHECK(a->dt(p) == 0);
-	see(which, nattch_or_errno(a, kid));		/* gone */
+	see(which, api_nattch(a, kid));		/* gone */
 	see(which, a->get(key, PG, 0600) < 0 ? -errno : 0);	/* key too */
 
 	never = a->get(IPC_PRIVATE, PG, IPC_CREAT | 0600);
 	CHILD_CHECK(never >= 0);
-	see(which, nattch_or_errno(a, never));		/* stays, 0 */
+	see(which, api_nattch(a, never));		/* stays, 0 */
 
 	twice = a->get(IPC_PRIVATE, PG, IPC_CREAT | 0600);
 	CHILD_CHECK(twice >= 0);
@@ -306,7 +296,7 @@ static int rmid_forced_body(int which, const struct api *a, void *arg)
 	q = a->at(twice, NULL, SHM_RDONLY);
 	CHILD_CHECK(p != (void *)-1 && q != (void *)-1);
 	CHILD_CHECK(a->dt(p) == 0);
-	see(which, nattch_or_errno(a, twice));		/* 1 */
+	see(which, api_nattch(a, twice));		/* 1 */
 	/* A child inherits the attachment: the last detach is at its exit. */
 	fflush(NULL);
 	child = fork();
@@ -316,13 +306,13 @@ static int rmid_forced_body(int which, const struct api *a, void *arg)
 		_exit(0);
 	}
 	CHILD_CHECK(a->dt(q) == 0);
-	see(which, nattch_or_errno(a, twice));		/* 1: the child's */
+	see(which, api_nattch(a, twice));		/* 1: the child's */
 	CHILD_CHECK(waitpid(child, &status, 0) == child);
-	see(which, nattch_or_errno(a, twice));		/* gone */
+	see(which, api_nattch(a, twice));		/* gone */
 
 	/* Attached before the setting: goes at its detach all the same. */
 	CHILD_CHECK(a->dt(r) == 0);
-	see(which, nattch_or_errno(a, before));
+	see(which, api_nattch(a, before));
 
 	/* And back to 0: segments stay again. */
 	CHILD_CHECK(write_sysctl("shm_rmid_forced", 0) == 0);
@@ -330,7 +320,7 @@ static int rmid_forced_body(int which, const struct api *a, void *arg)
 	CHILD_CHECK(again >= 0);
 	p = a->at(again, NULL, 0);
 	CHILD_CHECK(p != (void *)-1 && a->dt(p) == 0);
-	see(which, nattch_or_errno(a, again));		/* 0 */
+	see(which, api_nattch(a, again));		/* 0 */
 	return 0;
 }
 

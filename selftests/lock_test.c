@@ -36,31 +36,6 @@ static int new_seg(const struct api *a, size_t pages, int mode)
 	return a->get(IPC_PRIVATE, pages * page_size(), IPC_CREAT | mode);
 }
 
-/*
- * In a run: @fn as nobody, with an RLIMIT_MEMLOCK of @memlock bytes, in a
- * child. Returns 0 if it went through to the end.
- */
-static int as_nobody(body_fn fn, int which, const struct api *a,
-		     rlim_t memlock)
-{
-	struct rlimit rl = { memlock, memlock };
-	int status;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	CHILD_CHECK(pid >= 0);
-	if (pid == 0) {
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) ||
-		    become(OTHER_UID, OTHER_GID, 0))
-			_exit(3);
-		_exit(fn(which, a, NULL));
-	}
-	CHILD_CHECK(waitpid(pid, &status, 0) == pid);
-	CHILD_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	return 0;
-}
-
 FIXTURE(lock) {
 	int fd;
 };
@@ -133,7 +108,7 @@ static int twice_nobody(int which, const struct api *a, void *arg)
 
 static int twice_body(int which, const struct api *a, void *arg)
 {
-	return as_nobody(twice_nobody, which, a, 4 * page_size());
+	return as_nobody(twice_nobody, which, a, 0, 4 * page_size());
 }
 
 TEST_F(lock, lock_twice_charges_once_and_unlock_of_unlocked_succeeds)
@@ -228,15 +203,15 @@ static int other_body(int which, const struct api *a, void *arg)
 
 	shared_id = new_seg(a, 1, 0666);
 	CHILD_CHECK(shared_id >= 0);
-	CHILD_CHECK(as_nobody(other_nobody, which, a, 1 << 20) == 0);
+	CHILD_CHECK(as_nobody(other_nobody, which, a, 0, 1 << 20) == 0);
 	CHILD_CHECK(a->ctl(shared_id, SHM_LOCK, NULL) == 0);
-	CHILD_CHECK(as_nobody(other_nobody, which, a, 1 << 20) == 0);
+	CHILD_CHECK(as_nobody(other_nobody, which, a, 0, 1 << 20) == 0);
 	see(which, mode_of(a, shared_id));
 	/* nobody owns it now: unlock (root's charge goes), lock, unlock. */
 	CHILD_CHECK(a->ctl(shared_id, IPC_STAT, &ds) == 0);
 	ds.shm_perm.uid = OTHER_UID;
 	CHILD_CHECK(a->ctl(shared_id, IPC_SET, &ds) == 0);
-	CHILD_CHECK(as_nobody(other_nobody, which, a, 1 << 20) == 0);
+	CHILD_CHECK(as_nobody(other_nobody, which, a, 0, 1 << 20) == 0);
 	see(which, mode_of(a, shared_id));
 	CHILD_CHECK(a->ctl(shared_id, IPC_RMID, NULL) == 0);
 	return 0;
@@ -273,7 +248,7 @@ static int zero_nobody(int which, const struct api *a, void *arg)
 
 static int zero_body(int which, const struct api *a, void *arg)
 {
-	return as_nobody(zero_nobody, which, a, 0);
+	return as_nobody(zero_nobody, which, a, 0, 0);
 }
 
 TEST_F(lock, memlock_limit_zero_is_eperm_to_lock)
@@ -321,7 +296,7 @@ static int charge_nobody(int which, const struct api *a, void *arg)
 
 static int charge_body(int which, const struct api *a, void *arg)
 {
-	return as_nobody(charge_nobody, which, a, 16 * page_size());
+	return as_nobody(charge_nobody, which, a, 0, 16 * page_size());
 }
 
 TEST_F(lock, charge_is_held_to_rlimit_memlock_and_comes_back)
@@ -452,7 +427,7 @@ static int race_nobody(int which, const struct api *a, void *arg)
 
 static int race_body(int which, const struct api *a, void *arg)
 {
-	return as_nobody(race_nobody, which, a, 4 * page_size());
+	return as_nobody(race_nobody, which, a, 0, 4 * page_size());
 }
 
 TEST_F(lock, racing_lock_unlock_and_rmid_leak_no_charge)

@@ -8,6 +8,8 @@
 #ifndef SHMIPC_ORACLE_H
 #define SHMIPC_ORACLE_H
 
+#include <sys/resource.h>
+
 /* One kind of shared memory: the kernel's SysV, or shmipc. */
 struct api {
 	const char *name;
@@ -87,6 +89,42 @@ static inline int ns_child(void *arg)
 		CHILD_CHECK(waitpid(pid, &status, 0) == pid);
 		CHILD_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
+	return 0;
+}
+
+/* The state of @id: nattch, or -errno when it is gone. */
+static inline long api_nattch(const struct api *a, int id)
+{
+	struct shmid_ds ds;
+
+	if (a->ctl(id, IPC_STAT, &ds) < 0)
+		return -errno;
+	return (long)ds.shm_nattch;
+}
+
+/*
+ * In a run: @fn as nobody, also in group @extra if not 0, with an
+ * RLIMIT_MEMLOCK of @memlock bytes, in a child. Returns 0 if it went
+ * through to the end.
+ */
+static inline int as_nobody(body_fn fn, int which, const struct api *a,
+			    gid_t extra, rlim_t memlock)
+{
+	struct rlimit rl = { memlock, memlock };
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	CHILD_CHECK(pid >= 0);
+	if (pid == 0) {
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) ||
+		    become(OTHER_UID, OTHER_GID, extra))
+			_exit(3);
+		_exit(fn(which, a, NULL));
+	}
+	CHILD_CHECK(waitpid(pid, &status, 0) == pid);
+	CHILD_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	return 0;
 }
 
