@@ -119,6 +119,11 @@ struct map {
 	bool prot_changed;	/* mprotect took place: faults may be right */
 	bool ro_sure;	/* read-only and only ever ours: no write may land */
 	int prot;
+	/*
+	 * Bytes the segment maps, as the attach said; 0 when not known. An
+	 * id's size can change: kernel.shm_next_id gives a removed id again.
+	 */
+	uint64_t seg_size;
 };
 
 struct idinfo {

@@ -528,6 +528,7 @@ void op_at(struct fthr *t)
 	ro = copy.flags & SHMIPC_SHM_RDONLY;
 	i = map_add(t, (char *)(uintptr_t)a->addr, (size_t)a->size, copy.id,
 		    PROT_READ | (ro ? 0 : PROT_WRITE));
+	t->maps[i].seg_size = a->size;
 	check_fresh(t, F_AT, i, false);
 }
 

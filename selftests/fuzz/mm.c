@@ -55,6 +55,7 @@ int map_add(struct fthr *t, char *addr, size_t len, int id, int prot)
 	m->dt_ok = true;
 	m->grown = false;
 	m->ro_sure = m->ro && m->outside;
+	m->seg_size = 0;
 	return t->nmaps++;
 }
 
@@ -313,8 +314,8 @@ void op_mremap(struct fthr *t)
 	 * alone is checked single-threaded by mm_syscalls_test.
 	 */
 	if (new_len > m->len && m->outside && !m->grown && m->dt_ok && !(flags & MREMAP_DONTUNMAP) &&
-	    id_info(t, m->id) && id_info(t, m->id)->size) {
-		size_t end = (id_info(t, m->id)->size + pg - 1) & ~(pg - 1);
+	    m->seg_size) {
+		size_t end = m->seg_size;
 		int sig;
 
 		if (end < new_len && end < (64UL << 20) && (m->prot & PROT_READ) &&
