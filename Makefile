@@ -17,6 +17,9 @@
 #   make install         library, header, pkg-config file, tools and man
 #                        pages (PREFIX, DESTDIR, MANDIR)
 #   make deb             the Debian packages into build/deb, lintian-checked
+#   make install-test    install them in a fresh Debian 12 root with apt,
+#                        boot it in a VM, check the module, device, library
+#                        and their removal (DEBS=dir: test those packages)
 #   make lint            checkpatch and sparse on module/ and uapi/
 #   make bench           shmipc_bench on every supported kernel, no debug
 #                        options (bench/, scripts/bench)
@@ -36,7 +39,7 @@ KVER ?= $(shell ls -v /lib/modules 2>/dev/null | while read v; do \
 
 .PHONY: all deps module userspace selftests bench-bin bench install check \
 	check-host check-lib check-man check-debug coverage stress check-all demo \
-	lint clean deb
+	lint clean deb install-test
 
 all: module userspace selftests bench-bin
 
@@ -80,6 +83,9 @@ check-man: userspace
 
 deb: deps
 	@scripts/deb
+
+install-test: deps
+	@scripts/check-install $(if $(DEBS),--debs $(DEBS))
 
 check: deps
 	@scripts/check $(KVERS)
