@@ -3,6 +3,8 @@
  * shmipc_fuzz: the device calls: ids, argument pointers, struct contents,
  * and our ioctls with good, random and hostile arguments.
  */
+#include <sys/uio.h>
+
 #include "fuzz.h"
 
 /* ---- ids --------------------------------------------------------------- */
@@ -749,6 +751,28 @@ static void *any_ptr(struct fthr *t)
 }
 
 /*
+ * An attach or detach through memory another thread may have changed or
+ * unmapped since: read back what the kernel saw, if it is still there, for
+ * the event log (explain()). Such an attachment is not ours to track.
+ */
+static void note_untracked(struct fthr *t, int k, const void *p)
+{
+	union {
+		struct shmipc_at at;
+		struct shmipc_dt dt;
+	} u;
+	size_t n = k == 3 ? sizeof(u.at) : sizeof(u.dt.addr);
+	struct iovec l = { &u, n }, r = { (void *)p, n };
+
+	if ((k != 3 && k != 4) || process_vm_readv(getpid(), &l, 1, &r, 1, 0) != (ssize_t)n)
+		return;
+	if (k == 3)
+		event(t->idx, "at-untracked", (void *)(uintptr_t)u.at.addr, u.at.size, u.at.id);
+	else
+		event(t->idx, "dt-untracked", (void *)(uintptr_t)u.dt.addr, pg, 0);
+}
+
+/*
  * An unknown command is ENOTTY whatever the pointer; one of ours by
  * accident (a random word can be one) is judged as that command. Our own
  * buffer holds junk then, so an attach may really happen somewhere: the
@@ -777,6 +801,8 @@ void op_randcmd(struct fthr *t)
 		return;
 	if (k == 1)
 		id_got(t, (int)rc);
+	if (!own)
+		note_untracked(t, k, p);
 	/* An attachment through our own memory: we know where it went. */
 	if (k == 3 && own && ((struct shmipc_at *)p)->addr && ((struct shmipc_at *)p)->size &&
 	    ((struct shmipc_at *)p)->size != POISON) {
@@ -803,16 +829,19 @@ void op_hostile(struct fthr *t)
 void op_victim_ioctl(struct fthr *t)
 {
 	int k = (int)rnd_below(&t->rnd, ARRAY_SIZE(our_cmds));
+	void *p;
 	long rc;
 
 	/* Attachments made here cannot be found again: keep them few. */
 	if (k == 3 && t->victim_at >= MAX_VICTIM_AT)
 		k = 2;
-	rc = ioctl(fd_rw, our_cmds[k], victim_ptr(t));
+	p = victim_ptr(t);
+	rc = ioctl(fd_rw, our_cmds[k], p);
 	if (!tally(t, F_VICTIM_IOCTL, rc, cmd_errnos[k], "cmd %#x", our_cmds[k]))
 		return;
 	if (k == 1)
 		id_got(t, (int)rc);
 	if (k == 3)
 		t->victim_at++;
+	note_untracked(t, k, p);
 }

@@ -137,6 +137,21 @@ static void wrote(struct fthr *t, enum fop op, int mi, char *p, long n, const ch
 			  (void *)p);
 }
 
+/*
+ * A read-only map found writable at @p: say what /proc/self/maps has
+ * there, and which of our calls mapped and unmapped over it lately.
+ */
+static void ro_violation(struct fthr *t, enum fop op, struct map *m, char *p,
+			 const char *what)
+{
+	char where[160];
+
+	maps_describe(p, where, sizeof(where));
+	violation(t, op, "id %d: read-only map %p+%zu at %p: %s; maps: %s", m->id,
+		  (void *)m->addr, m->len, (void *)p, what, where);
+	explain(m->addr, m->len);
+}
+
 /* A read-only map stays so: a store faults, PROT_WRITE is refused. */
 static void ro_check(struct fthr *t, enum fop op, struct map *m, char *p)
 {
@@ -144,13 +159,13 @@ static void ro_check(struct fthr *t, enum fop op, struct map *m, char *p)
 
 	if (mincore((void *)((uintptr_t)p & ~(pg - 1)), pg, &v))
 		return;
-	if (!probe(p, true))
-		violation(t, op, "id %d: a store into read-only map %p+%zu at %p did not fault",
-			  m->id, (void *)m->addr, m->len, (void *)p);
+	if (!probe(p, true)) {
+		ro_violation(t, op, m, p, "a store did not fault");
+		return;
+	}
 	p = (char *)((uintptr_t)p & ~(pg - 1));
 	if (mprotect(p, pg, PROT_READ | PROT_WRITE) == 0) {
-		violation(t, op, "id %d: read-only map %p+%zu made writable at %p",
-			  m->id, (void *)m->addr, m->len, (void *)p);
+		ro_violation(t, op, m, p, "mprotect(PROT_WRITE) succeeded");
 		mprotect(p, pg, m->prot);
 	} else if (errno != EACCES) {
 		violation(t, op, "id %d: mprotect(PROT_WRITE) of read-only map: %s, want EACCES",
@@ -414,8 +429,7 @@ void op_fork(struct fthr *t)
 				continue;
 			probe(m->addr, false);
 			if (m->ro_sure && !probe(m->addr, true))
-				violation(t, F_FORK, "child: a store into read-only map %p+%zu (id %d) did not fault",
-					  (void *)m->addr, m->len, m->id);
+				ro_violation(t, F_FORK, m, m->addr, "in a child, a store did not fault");
 		}
 		_exit(0);
 	}
