@@ -65,6 +65,7 @@
 #define IDLOG_MAX		(1 << 18)
 #define SMALL_SEG		(8UL << 20)	/* largest segment we SHM_REMAP */
 #define MAX_VICTIM_AT		200		/* attachments we cannot find */
+#define POPULATE_MAX		(1UL << 20)	/* bytes one call may fault in */
 
 #define POISON			0x5a5a5a5a5a5a5a5aULL
 

@@ -358,8 +358,8 @@ void op_madvise(struct fthr *t)
 		return op_mmap(t);
 	i = (int)rnd_below(&t->rnd, (uint64_t)t->nmaps);
 	sub_range(t, i, &from, &len);
-	if (len > (1UL << 20))
-		len = 1UL << 20;
+	if (len > POPULATE_MAX)
+		len = POPULATE_MAX;
 	tally(t, F_MADVISE, madvise(from, len, adv), E_MADVISE, "%p+%zu advice %d",
 	      (void *)from, len, adv);
 }

@@ -224,11 +224,11 @@ void op_mlock(struct fthr *t)
 
 	/*
 	 * mlock() populates, and the pages stay in the segment after the
-	 * munlock(): as madvise, 1 MiB a call, or one lock of a big
-	 * segment fills the VM's memory and the OOM killer ends the run.
+	 * munlock(): bounded as madvise is, or one lock of a big segment
+	 * fills the VM's memory and the OOM killer ends the run.
 	 */
-	if (len > (1UL << 20))
-		len = 1UL << 20;
+	if (len > POPULATE_MAX)
+		len = POPULATE_MAX;
 	switch (rnd_below(&t->rnd, 6)) {
 	case 0:
 		tally(t, F_MLOCK, mlock(p, len), E_LOCK, "mlock %p+%zu", (void *)p, len);
