@@ -154,8 +154,8 @@ int shmipc_ctl(int shmid, int cmd, struct shmid_ds *buf);
  * (not _PRIVATE) form.
  */
 typedef struct shmipc_sem {
-	unsigned int _value;	/* private: the count, 0..SHMIPC_SEM_VALUE_MAX */
-	unsigned int _nwaiters;	/* private: threads about to sleep or asleep */
+	unsigned int _value;	/* private: the count, and a "waiters" flag */
+	unsigned int _nwaiters;	/* private: threads in a blocking wait */
 } shmipc_sem_t;
 
 /* The largest value a semaphore holds, as SEM_VALUE_MAX. */
@@ -181,7 +181,12 @@ int shmipc_sem_init(shmipc_sem_t *sem, unsigned int value);
  *
  * As sem_wait(sem). A signal handler that interrupts the wait ends it with
  * EINTR unless it was installed with SA_RESTART, in which case the wait
- * goes on.
+ * goes on. Unlike sem_wait(), it is not a cancellation point: a deferred
+ * pthread_cancel() takes effect at the caller's next cancellation point
+ * after the wait returns (use shmipc_sem_timedwait() and
+ * pthread_testcancel() in a loop to bound that). A thread cancelled
+ * asynchronously or a process killed in the wait leaves the semaphore
+ * sound, and costs at most one system call in a later post.
  *
  * Returns 0, or -1 with errno:
  *   EINTR    interrupted by a signal handler
@@ -221,7 +226,9 @@ int shmipc_sem_timedwait(shmipc_sem_t *sem, const struct timespec *abs_timeout);
 /*
  * shmipc_sem_post - increment a semaphore, waking one waiter if any
  *
- * As sem_post(sem). Async-signal-safe.
+ * As sem_post(sem). Async-signal-safe. The post touches *sem only in the
+ * atomic instruction that makes the unit available: a waiter that takes
+ * it may unmap the memory at once, before the poster returns.
  *
  * Returns 0, or -1 with errno:
  *   EINVAL     sem is NULL or not aligned to 4 bytes

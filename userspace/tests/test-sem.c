@@ -6,12 +6,18 @@
  * any shared memory.
  */
 #include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -371,6 +377,39 @@ static int producers_and_consumers_lose_no_unit(void)
 	return 0;
 }
 
+/*
+ * A burst of posts while many threads sleep wakes every one of them: the
+ * first post clears the "waiters" flag and wakes one, the posts after it
+ * see no flag, and it is the woken waiters that must wake the rest.
+ */
+#define BURST_THREADS	8
+
+static int burst_of_posts_wakes_every_sleeper(void)
+{
+	shmipc_sem_t sem = SHMIPC_SEM_INITIALIZER(0);
+	struct waiter w[BURST_THREADS];
+	pthread_t thread[BURST_THREADS];
+
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < BURST_THREADS; i++) {
+			w[i] = (struct waiter){ .sem = &sem, .timed = true,
+						.timeout_ms = 5000 };
+			CHECK(pthread_create(&thread[i], NULL, wait_thread, &w[i]) == 0);
+		}
+		msleep(50);	/* all asleep in the kernel */
+		for (int i = 0; i < BURST_THREADS; i++)
+			CHECK_OK(shmipc_sem_post(&sem));
+		for (int i = 0; i < BURST_THREADS; i++) {
+			pthread_join(thread[i], NULL);
+			if (w[i].ret != 0)
+				NOTE("round %d: waiter %d: %s", round, i, strerror(w[i].err));
+			CHECK(w[i].ret == 0);
+		}
+		CHECK(value_of(&sem) == 0);
+	}
+	return 0;
+}
+
 /* Signals */
 
 static void on_signal(int sig)
@@ -600,6 +639,109 @@ static int killed_waiter_leaves_semaphore_usable(void)
 	return 0;
 }
 
+/*
+ * The post touches only the word that makes the unit available. The
+ * semaphore is put at the end of a page, its second word on the next
+ * page, and the poster makes that page inaccessible in its own address
+ * space while a child (whose mapping is still whole) sleeps on it: a post
+ * that read or wrote past the first word would fault.
+ */
+static int post_touches_only_the_first_word(void)
+{
+	char *base = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	shmipc_sem_t *sem = (shmipc_sem_t *)(base + 4096 - sizeof(unsigned int));
+	int status;
+	pid_t pid;
+
+	CHECK(base != MAP_FAILED);
+	CHECK_OK(shmipc_sem_init(sem, 0));
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		struct timespec ts = in_ms(5000);
+
+		_exit(shmipc_sem_timedwait(sem, &ts) == 0 ? 0 : 1);
+	}
+	msleep(100);	/* asleep: the post has someone to wake */
+	CHECK(mprotect(base + 4096, 4096, PROT_NONE) == 0);
+	CHECK_OK(shmipc_sem_post(sem));
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* And with nobody waiting. */
+	CHECK_OK(shmipc_sem_post(sem));
+	CHECK_OK(shmipc_sem_trywait((shmipc_sem_t *)sem));
+	return 0;
+}
+
+/*
+ * A waiter killed in its sleep costs later posts no system call, beyond
+ * at most the first: futex(2) is trapped by a seccomp filter and counted.
+ */
+static volatile sig_atomic_t futex_calls;
+
+static void count_futex(int sig)
+{
+	(void)sig;
+	futex_calls++;
+}
+
+static int trap_futex(void)
+{
+#if defined(__x86_64__)
+	const unsigned int arch = AUDIT_ARCH_X86_64;
+#elif defined(__i386__)
+	const unsigned int arch = AUDIT_ARCH_I386;
+#else
+	const unsigned int arch = 0;
+#endif
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_futex, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { ARRAY_SIZE(code), code };
+	struct sigaction sa = { .sa_handler = count_futex };
+
+	if (!arch || sigaction(SIGSYS, &sa, NULL) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+}
+
+static int killed_waiter_costs_later_posts_no_system_call(void)
+{
+	shmipc_sem_t *sem = shared_page();
+	int status;
+	pid_t pid;
+
+	CHECK(sem);
+	CHECK_OK(shmipc_sem_init(sem, 0));
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(shmipc_sem_wait(sem) == 0 ? 0 : 1);
+	msleep(100);
+	CHECK(kill(pid, SIGKILL) == 0);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFSIGNALED(status));
+
+	if (trap_futex() < 0)
+		return harness_skip("no seccomp filter here");
+	for (int i = 0; i < 1000; i++) {
+		CHECK_OK(shmipc_sem_post(sem));
+		CHECK_OK(shmipc_sem_trywait(sem));
+	}
+	if (futex_calls > 1)
+		NOTE("1000 posts made %d futex calls", (int)futex_calls);
+	CHECK(futex_calls <= 1);
+	return 0;
+}
+
 static const struct harness_test tests[] = {
 	TEST(init_sets_value),
 	TEST(init_above_max_is_einval),
@@ -624,6 +766,9 @@ static const struct harness_test tests[] = {
 	TEST(post_through_other_mapping_wakes_thread),
 	TEST(post_from_other_process_and_mapping_wakes_waiter),
 	TEST(killed_waiter_leaves_semaphore_usable),
+	TEST_SLOW(burst_of_posts_wakes_every_sleeper, 60),
+	TEST(post_touches_only_the_first_word),
+	TEST(killed_waiter_costs_later_posts_no_system_call),
 };
 
 int main(int argc, char **argv)
