@@ -15,6 +15,9 @@
  * rest of <semaphore.h>. It works between threads and processes, and
  * between different attachments (addresses) of the same segment.
  *
+ * shmipc_mutex_t is a process-shared mutex that survives its owner's death:
+ * the next locker gets EOWNERDEAD, as with a robust pthread mutex.
+ *
  * Nothing in this library prints or exits, and a successful call leaves
  * errno as it was.
  */
@@ -246,6 +249,53 @@ int shmipc_sem_post(shmipc_sem_t *sem);
  *   EINVAL   sem or sval is NULL, or sem is not aligned to 4 bytes
  */
 int shmipc_sem_getvalue(const shmipc_sem_t *sem, int *sval);
+
+/*
+ * A process-shared mutex that survives its owner's death.
+ *
+ * Place a shmipc_mutex_t in a segment and initialise it once with
+ * shmipc_mutex_init(); every thread of every process that maps it may then
+ * lock it. If the owner dies (its thread exits, the process is killed)
+ * holding it, the next locker gets the lock with EOWNERDEAD, repairs the
+ * data the lock protects and calls shmipc_mutex_consistent(), or unlocks
+ * at once, which makes the mutex ENOTRECOVERABLE for everyone.
+ *
+ * It is glibc's robust, process-shared, error-checking pthread mutex
+ * (relocking gives EDEADLK, unlocking another's lock EPERM) in a 64-byte,
+ * 8-aligned slot, the same size on i386 and x86-64; the mutex inside
+ * differs between them, so all its users must be of the ABI that
+ * initialised it (others get EINVAL). All zeroes is not an initialised
+ * mutex (EINVAL).
+ *
+ * As the pthread calls they mirror, these return 0 or an error number,
+ * and leave errno alone:
+ *   EINVAL           mutex is NULL, not 8-aligned, not initialised, or
+ *                    initialised by a program of the other ABI;
+ *                    abs_timeout is NULL or its tv_nsec is out of range
+ *                    (checked on every call, as for the semaphores)
+ *   EOWNERDEAD       (lock, trylock, timedlock) the lock is the caller's,
+ *                    but its previous owner died holding it
+ *   ENOTRECOVERABLE  (lock, trylock, timedlock) an owner died and the
+ *                    next one unlocked without shmipc_mutex_consistent()
+ *   EDEADLK          (lock, trylock, timedlock) the caller holds it
+ *                    already (glibc's trylock too, where POSIX has EBUSY)
+ *   EBUSY            (trylock) held by another; (destroy) held by anyone
+ *   ETIMEDOUT        (timedlock) abs_timeout, on CLOCK_REALTIME, passed
+ *   EPERM            (unlock) the caller does not hold it
+ *   EINVAL           (consistent) the caller did not get it with EOWNERDEAD
+ */
+typedef struct shmipc_mutex {
+	unsigned char _opaque[64];	/* private */
+} __attribute__((aligned(8))) shmipc_mutex_t;
+
+int shmipc_mutex_init(shmipc_mutex_t *mutex);
+int shmipc_mutex_lock(shmipc_mutex_t *mutex);
+int shmipc_mutex_trylock(shmipc_mutex_t *mutex);
+int shmipc_mutex_timedlock(shmipc_mutex_t *mutex,
+			   const struct timespec *abs_timeout);
+int shmipc_mutex_unlock(shmipc_mutex_t *mutex);
+int shmipc_mutex_consistent(shmipc_mutex_t *mutex);
+int shmipc_mutex_destroy(shmipc_mutex_t *mutex);
 
 #ifdef __cplusplus
 }
