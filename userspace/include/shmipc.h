@@ -260,7 +260,8 @@ int shmipc_sem_getvalue(const shmipc_sem_t *sem, int *sval);
  *
  * The ring's capacity is the region's size minus SHMIPC_CHAN_HDR_SIZE,
  * rounded down to a multiple of 64 and at most 1 GiB; the largest
- * message is the capacity minus 8 (shmipc_chan_msgmax()). A send copies
+ * message is half the capacity minus 8 (shmipc_chan_msgmax()), and fits
+ * whenever the ring is empty. A send copies
  * the message into the ring once and a receive copies it out once;
  * shmipc_chan_reserve()/_commit() and shmipc_chan_peek()/_release() copy
  * nothing. No call makes a system call unless one end has to sleep.

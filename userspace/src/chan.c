@@ -8,8 +8,12 @@
  * record header (length, type) and the payload rounded up to 8 bytes. A
  * record never wraps: when the next one does not fit before the ring's
  * end, the sender fills the rest with a SKIP record, which the receiver
- * steps over. So a message of cap - 8 bytes always fits, once the ring is
- * empty and the skip consumed.
+ * steps over. A record is at most half the ring (a message at most
+ * cap / 2 - 8 bytes), so that it fits in an empty ring wherever the ring
+ * ends: the skip then takes less than half. Were larger ones allowed, a
+ * sender would have to wait for the receiver to step over the skip even
+ * with nothing else in the ring, and a thread that sends and receives in
+ * turn would wait for itself.
  *
  * head (the sender's) and tail (the receiver's) count bytes modulo 2 * cap:
  * head == tail is empty, head - tail == cap full, and the offset in the
@@ -68,6 +72,7 @@
 #define CAP_MIN		64u
 #define CAP_MAX		(1u << 30)
 #define REC_HDR		8u
+#define MSG_MAX(cap)	((cap) / 2 - REC_HDR)
 #define LIVENESS_MS	100
 #define NSEC_PER_SEC	1000000000L
 
@@ -447,7 +452,7 @@ ssize_t shmipc_chan_msgmax(const shmipc_chan_t *ch)
 {
 	if (!ch || !ch->_hdr)
 		return fail(EINVAL);
-	return (ssize_t)(ch->_cap - REC_HDR);
+	return (ssize_t)MSG_MAX(ch->_cap);
 }
 
 /* ---- the sender ------------------------------------------------------ */
@@ -553,7 +558,7 @@ static int reserve(shmipc_chan_t *ch, size_t len, void **ptr, int flags,
 
 	if (!usable(ch, SHMIPC_CHAN_SENDER, CH_IDLE) || !ptr || check_flags(flags))
 		return EINVAL;
-	if (len > ch->_cap - REC_HDR)
+	if (len > MSG_MAX(ch->_cap))
 		return EMSGSIZE;
 	if (abs_timeout && (abs_timeout->tv_nsec < 0 || abs_timeout->tv_nsec >= NSEC_PER_SEC))
 		return EINVAL;

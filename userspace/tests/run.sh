@@ -48,7 +48,7 @@ run() {
 	fi
 }
 
-for t in test-nodevice test-device test-calls test-sem; do
+for t in test-nodevice test-device test-calls test-sem test-chan; do
 	run "$t" "$O/tests/$t"
 done
 run test-symbols.sh sh "$srcdir/tests/test-symbols.sh"
