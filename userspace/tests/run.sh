@@ -54,6 +54,7 @@ done
 run test-symbols.sh sh "$srcdir/tests/test-symbols.sh"
 run test-preload.sh sh "$srcdir/tests/test-preload.sh"
 run test-examples.sh sh "$srcdir/tests/test-examples.sh"
+run test-shmcp.sh sh "$srcdir/tests/test-shmcp.sh"
 run test-install.sh sh "$srcdir/tests/test-install.sh"
 
 echo "$passed passed, $failed failed"
