@@ -18,6 +18,11 @@
  * shmipc_mutex_t is a process-shared mutex that survives its owner's death:
  * the next locker gets EOWNERDEAD, as with a robust pthread mutex.
  *
+ * shmipc_chan_t is one end of a single-producer single-consumer message
+ * channel laid out in a segment (or any MAP_SHARED memory): blocking,
+ * non-blocking and timed sends and receives, a zero-copy form, and a
+ * closed or dead peer reported rather than waited on.
+ *
  * Nothing in this library prints or exits, and a successful call leaves
  * errno as it was.
  */
@@ -296,6 +301,99 @@ int shmipc_mutex_timedlock(shmipc_mutex_t *mutex,
 int shmipc_mutex_unlock(shmipc_mutex_t *mutex);
 int shmipc_mutex_consistent(shmipc_mutex_t *mutex);
 int shmipc_mutex_destroy(shmipc_mutex_t *mutex);
+
+/* ---- Channels (src/chan.c) ------------------------------------------- */
+
+/*
+ * Single-producer single-consumer message channels.
+ *
+ * shmipc_chan_init() lays a channel out in a region of MAP_SHARED memory
+ * (a segment, or any shared mapping): a header of SHMIPC_CHAN_HDR_SIZE
+ * bytes, then a ring of messages. One thread opens the sending end and
+ * one the receiving end, each with shmipc_chan_open() into a
+ * shmipc_chan_t of its own (in its own memory, not the region), and they
+ * pass variable-length messages, each one whole, in order; a message of
+ * 0 bytes is a message like any other.
+ *
+ * The ring's capacity is the region's size minus SHMIPC_CHAN_HDR_SIZE,
+ * rounded down to a multiple of 64 and at most 1 GiB; the largest
+ * message is half the capacity minus 8 (shmipc_chan_msgmax()), and fits
+ * whenever the ring is empty. A send copies
+ * the message into the ring once and a receive copies it out once;
+ * shmipc_chan_reserve()/_commit() and shmipc_chan_peek()/_release() copy
+ * nothing. No call makes a system call unless one end has to sleep.
+ *
+ * An end belongs to the thread that opened it: if that thread or its
+ * process dies with the end open, the other end is told (ECONNRESET)
+ * within about 100 ms, once it has received what was sent before.
+ * Closing an end is told as EPIPE. Each end of a channel is opened once:
+ * init the region again for another conversation. Both ends must run the
+ * same ABI (both 64-bit or both 32-bit): the header holds a process-shared
+ * robust pthread mutex per end, whose layout differs between them.
+ *
+ * The man page shmipc_chan_init(3) has the details; in short, each call
+ * returns 0 (receives: the message's length), or -1 with errno:
+ *   EINVAL     a bad argument; an unopened or closed handle; a call out of
+ *              turn (commit without reserve, a second reserve, ...);
+ *              shmipc_chan_open() on a region that holds no channel (yet)
+ *   EBUSY      shmipc_chan_open() of an end that is or was open
+ *   EPROTO     shmipc_chan_open() by a process of another ABI
+ *   EMSGSIZE   a message above shmipc_chan_msgmax(); a receive buffer
+ *              shorter than the message (which stays in the channel)
+ *   EAGAIN     SHMIPC_CHAN_NONBLOCK and no room, or no message
+ *   ETIMEDOUT  the timed calls' deadline (CLOCK_REALTIME) passed
+ *   EINTR      a signal handler interrupted a wait
+ *   EPIPE      the other end was closed (a receiver gets it only after
+ *              every message sent before the close)
+ *   ECONNRESET the other end's owner died (likewise, after its messages)
+ *   EBADMSG    the ring holds something no sender wrote: memory scribbled
+ */
+typedef struct shmipc_chan {
+	void *_hdr;		/* private: the channel's header, in this mapping */
+	unsigned int _end;	/* private: SHMIPC_CHAN_SENDER or _RECEIVER; 0: closed */
+	unsigned int _cap;	/* private: the ring's capacity */
+	unsigned int _pos;	/* private: this end's index */
+	unsigned int _peer;	/* private: the other end's index, as last read */
+	unsigned int _state;	/* private: idle, reserved or peeked */
+	unsigned int _pending;	/* private: bytes reserved, or of the record peeked */
+} shmipc_chan_t;
+
+/* The bytes of a region that are not ring. */
+#define SHMIPC_CHAN_HDR_SIZE	512
+/* shmipc_chan_open()'s end. */
+#define SHMIPC_CHAN_SENDER	1
+#define SHMIPC_CHAN_RECEIVER	2
+/* flags: fail with EAGAIN rather than wait. */
+#define SHMIPC_CHAN_NONBLOCK	0x1
+
+/* Lays out an empty channel in mem (size bytes, 8-byte aligned). */
+int shmipc_chan_init(void *mem, size_t size);
+/* Opens one end of the channel in mem into *ch. */
+int shmipc_chan_open(void *mem, size_t size, int end, shmipc_chan_t *ch);
+/* Closes this end: the other one sees EPIPE; *ch is unusable after. */
+int shmipc_chan_close(shmipc_chan_t *ch);
+/* The largest message, in bytes. */
+ssize_t shmipc_chan_msgmax(const shmipc_chan_t *ch);
+
+/* Copies a message of len bytes in; waits for room unless NONBLOCK. */
+int shmipc_chan_send(shmipc_chan_t *ch, const void *buf, size_t len, int flags);
+int shmipc_chan_timedsend(shmipc_chan_t *ch, const void *buf, size_t len, int flags,
+			  const struct timespec *abs_timeout);
+/* Copies the next message out into buf (cap bytes); returns its length. */
+ssize_t shmipc_chan_recv(shmipc_chan_t *ch, void *buf, size_t cap, int flags);
+ssize_t shmipc_chan_timedrecv(shmipc_chan_t *ch, void *buf, size_t cap, int flags,
+			      const struct timespec *abs_timeout);
+
+/* Room for a message of up to len bytes, at *ptr, in the ring itself. */
+int shmipc_chan_reserve(shmipc_chan_t *ch, size_t len, void **ptr, int flags);
+/* Sends the first len bytes (at most what was reserved) of the reservation. */
+int shmipc_chan_commit(shmipc_chan_t *ch, size_t len);
+/* The next message, in place: *ptr and *len, until shmipc_chan_release(). */
+int shmipc_chan_peek(shmipc_chan_t *ch, const void **ptr, size_t *len, int flags);
+/* Drops the message that shmipc_chan_peek() gave. */
+int shmipc_chan_release(shmipc_chan_t *ch);
+
+/* ---- end of channels ------------------------------------------------- */
 
 #ifdef __cplusplus
 }

@@ -48,12 +48,13 @@ run() {
 	fi
 }
 
-for t in test-nodevice test-device test-calls test-sem test-mutex; do
+for t in test-nodevice test-device test-calls test-sem test-mutex test-chan; do
 	run "$t" "$O/tests/$t"
 done
 run test-symbols.sh sh "$srcdir/tests/test-symbols.sh"
 run test-preload.sh sh "$srcdir/tests/test-preload.sh"
 run test-examples.sh sh "$srcdir/tests/test-examples.sh"
+run test-shmcp.sh sh "$srcdir/tests/test-shmcp.sh"
 run test-install.sh sh "$srcdir/tests/test-install.sh"
 
 echo "$passed passed, $failed failed"
