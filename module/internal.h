@@ -34,6 +34,7 @@
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/rhashtable-types.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/xarray.h>
@@ -62,7 +63,7 @@ struct shmipc_ns {
 
 	struct mutex lock;		/* tables and segments, see above */
 	struct xarray ids;		/* index -> segment, until destroyed */
-	struct xarray keys;		/* key -> segment, until IPC_RMID */
+	struct rhashtable keys;		/* key -> segment, until IPC_RMID */
 	u32 next_idx;			/* cyclic index allocation */
 	int last_idx;			/* the last index allocated, or -1 */
 	int max_idx;			/* the highest index in use, or -1 */
@@ -82,6 +83,7 @@ struct shmipc_seg {
 	/* All below under ns->lock. */
 	int id;
 	s32 key;			/* IPC_PRIVATE once removed */
+	struct rhash_head key_node;	/* in ns->keys while keyed */
 	u32 seq;
 	umode_t mode;			/* permission bits | SHM_DEST | LOCKED */
 	kuid_t lock_uid;		/* charged for SHM_LOCK, while locked */
@@ -107,6 +109,7 @@ struct shmipc_ns *shmipc_ns_of_caller(struct file *file);
 void shmipc_ns_put(struct shmipc_ns *ns);
 
 /* segment.c */
+extern const struct rhashtable_params shmipc_key_params;
 int shmipc_seg_get(struct shmipc_ns *ns, const struct shmipc_get *args);
 int shmipc_seg_ctl(struct shmipc_ns *ns, struct shmipc_ctl *args);
 struct shmipc_seg *shmipc_seg_find(struct shmipc_ns *ns, int id);

@@ -15,6 +15,7 @@
 #include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/nsproxy.h>
+#include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
@@ -44,7 +45,7 @@ static void shmipc_ns_release(struct kref *ref)
 
 	WARN_ON_ONCE(ns->nr_segs);
 	xa_destroy(&ns->ids);
-	xa_destroy(&ns->keys);
+	rhashtable_destroy(&ns->keys);
 	mutex_destroy(&ns->lock);
 	kfree(ns);
 }
@@ -61,11 +62,14 @@ static struct shmipc_ns *shmipc_ns_alloc(struct ipc_namespace *ipc_ns)
 	ns = kzalloc(sizeof(*ns), GFP_KERNEL);
 	if (!ns)
 		return NULL;
+	if (rhashtable_init(&ns->keys, &shmipc_key_params)) {
+		kfree(ns);
+		return NULL;
+	}
 	kref_init(&ns->ref);
 	INIT_LIST_HEAD(&ns->node);
 	mutex_init(&ns->lock);
 	xa_init_flags(&ns->ids, XA_FLAGS_ALLOC);
-	xa_init(&ns->keys);
 	ns->last_idx = -1;
 	ns->max_idx = -1;
 	ns->ipc_ns = get_ipc_ns(ipc_ns);

@@ -15,6 +15,7 @@
 #include <linux/ipc_namespace.h>
 #include <linux/pid.h>
 #include <linux/radix-tree.h>
+#include <linux/rhashtable.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/stat.h>
@@ -108,6 +109,30 @@ static void shmipc_seg_set_lpid(struct shmipc_seg *seg)
 	put_pid(old);
 }
 
+/*
+ * Keys in a hash table, as ipc/util.c keeps them: a lookup costs the same
+ * with ten segments as with thirty thousand, and a segment costs its
+ * rhash_head and a share of the buckets, where a radix tree over sparse
+ * 32-bit keys cost a chain of nodes each.
+ */
+const struct rhashtable_params shmipc_key_params = {
+	.key_len		= sizeof_field(struct shmipc_seg, key),
+	.key_offset		= offsetof(struct shmipc_seg, key),
+	.head_offset		= offsetof(struct shmipc_seg, key_node),
+	.automatic_shrinking	= true,
+};
+
+/*
+ * The segment of @key, or NULL. Called with ns->lock held, under which
+ * keys are added and removed, so the segment stays in the table after
+ * the lookup's own RCU section ends.
+ */
+static struct shmipc_seg *shmipc_key_find(struct shmipc_ns *ns, s32 key)
+{
+	lockdep_assert_held(&ns->lock);
+	return rhashtable_lookup_fast(&ns->keys, &key, shmipc_key_params);
+}
+
 /* Called with ns->lock held. Drops the id table's reference. */
 static void shmipc_seg_destroy(struct shmipc_seg *seg)
 {
@@ -139,7 +164,8 @@ static void shmipc_seg_remove(struct shmipc_seg *seg)
 	if (seg->mode & SHMIPC_SHM_DEST)
 		return;
 	if (seg->key != SHMIPC_IPC_PRIVATE) {
-		xa_erase(&ns->keys, (u32)seg->key);
+		rhashtable_remove_fast(&ns->keys, &seg->key_node,
+				       shmipc_key_params);
 		seg->key = SHMIPC_IPC_PRIVATE;
 	}
 	seg->mode |= SHMIPC_SHM_DEST;
@@ -332,7 +358,7 @@ static int shmipc_seg_publish(struct shmipc_ns *ns, struct shmipc_seg *seg)
 	u32 idx;
 
 	lockdep_assert_held(&ns->lock);
-	if (seg->key != SHMIPC_IPC_PRIVATE && xa_load(&ns->keys, (u32)seg->key))
+	if (seg->key != SHMIPC_IPC_PRIVATE && shmipc_key_find(ns, seg->key))
 		return -EAGAIN;
 	if (ns->nr_segs >= mni || !shmipc_ns_fits(ns, pages))
 		return -ENOSPC;
@@ -349,10 +375,12 @@ static int shmipc_seg_publish(struct shmipc_ns *ns, struct shmipc_seg *seg)
 	if (err < 0)
 		return err == -EBUSY ? -ENOSPC : err;
 	if (seg->key != SHMIPC_IPC_PRIVATE) {
-		err = xa_insert(&ns->keys, (u32)seg->key, seg, GFP_KERNEL);
+		err = rhashtable_insert_fast(&ns->keys, &seg->key_node,
+					     shmipc_key_params);
 		if (err) {
 			xa_erase(&ns->ids, idx);
-			return err;
+			/* -EBUSY: no room for now, which shmget calls ENOMEM. */
+			return -ENOMEM;
 		}
 	}
 	/*
@@ -420,7 +448,7 @@ int shmipc_seg_get(struct shmipc_ns *ns, const struct shmipc_get *args)
 		return shmipc_seg_create(ns, args);
 	do {
 		mutex_lock(&ns->lock);
-		seg = xa_load(&ns->keys, (u32)args->key);
+		seg = shmipc_key_find(ns, args->key);
 		if (seg)
 			ret = shmipc_seg_reuse(ns, seg, args);
 		mutex_unlock(&ns->lock);
