@@ -73,6 +73,17 @@ void harness_note(const char *file, int line, const char *fmt, ...)
 	}								\
 } while (0)
 
+struct timespec;
+
+/* The CLOCK_REALTIME time ms milliseconds from now: a deadline for *timed*(). */
+struct timespec harness_in_ms(long ms);
+
+/* Milliseconds on CLOCK_MONOTONIC since *start. */
+long harness_ms_since(const struct timespec *start);
+
+/* Sleeps ms milliseconds, through signals. */
+void harness_msleep(long ms);
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #endif /* SHMIPC_TEST_HARNESS_H */

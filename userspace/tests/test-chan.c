@@ -31,36 +31,6 @@ static void *region(size_t size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static long ms_since(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
-}
-
-static struct timespec in_ms(long ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return ts;
-}
-
-static void msleep(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* The byte at position i of message n: both ends compute it. */
 static unsigned char pattern(unsigned long n, size_t i)
 {
@@ -447,7 +417,7 @@ static int zero_copy_commit_of_less_than_reserved(void)
 static int timed_calls_time_out(void)
 {
 	unsigned char buf[64] = { 0 };
-	struct timespec start, ts = in_ms(200), bad = in_ms(200);
+	struct timespec start, ts = harness_in_ms(200), bad = harness_in_ms(200);
 	shmipc_chan_t tx, rx;
 	void *mem;
 
@@ -458,15 +428,15 @@ static int timed_calls_time_out(void)
 	CHECK_FAILS(shmipc_chan_timedrecv(&rx, buf, 64, 0, NULL), -1, EINVAL);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	CHECK_FAILS(shmipc_chan_timedrecv(&rx, buf, 64, 0, &ts), -1, ETIMEDOUT);
-	CHECK(ms_since(&start) >= 150 && ms_since(&start) < 1500);
+	CHECK(harness_ms_since(&start) >= 150 && harness_ms_since(&start) < 1500);
 
 	/* Two records of 32 bytes fill the 64. */
 	CHECK_OK(shmipc_chan_timedsend(&tx, buf, 24, 0, &ts));
 	CHECK_OK(shmipc_chan_timedsend(&tx, buf, 24, 0, &ts));
-	ts = in_ms(250);
+	ts = harness_in_ms(250);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	CHECK_FAILS(shmipc_chan_timedsend(&tx, buf, 1, 0, &ts), -1, ETIMEDOUT);
-	CHECK(ms_since(&start) >= 200 && ms_since(&start) < 1500);
+	CHECK(harness_ms_since(&start) >= 200 && harness_ms_since(&start) < 1500);
 	CHECK(shmipc_chan_timedrecv(&rx, buf, 64, 0, &ts) == 24);
 	return 0;
 }
@@ -552,7 +522,7 @@ static int blocking_between_processes_at_different_addresses(void)
 		CHECK(matches(buf, (size_t)len, n));
 		/* Now and then a slow receiver, so that the sender blocks too. */
 		if (n % 5000 == 0)
-			msleep(20);
+			harness_msleep(20);
 	}
 	CHECK_FAILS(shmipc_chan_recv(&rx, buf, sizeof(buf), 0), -1, EPIPE);
 	CHECK(exit_status(pid) == 0);
@@ -572,7 +542,7 @@ static int receiver_child(void *arg)
 	for (unsigned long n = 0; n < p->count; n++)
 		CHECK(shmipc_chan_recv(&rx, buf, p->cap, 0) >= 0);
 	if (p->die_after_ms) {
-		msleep(p->die_after_ms);
+		harness_msleep(p->die_after_ms);
 		raise(SIGKILL);
 	}
 	CHECK_OK(shmipc_chan_close(&rx));
@@ -624,7 +594,7 @@ static int sender_gets_epipe_once_receiver_closed(void)
 	}
 	CHECK(errno == EPIPE);
 	CHECK(exit_status(pid) == 0);
-	CHECK(ms_since(&start) < 2000);
+	CHECK(harness_ms_since(&start) < 2000);
 	CHECK_FAILS(shmipc_chan_send(&tx, buf, 1, SHMIPC_CHAN_NONBLOCK), -1, EPIPE);
 	return 0;
 }
@@ -652,8 +622,8 @@ static int killed_receiver_wakes_blocked_sender_with_econnreset(void)
 		ret = shmipc_chan_send(&tx, buf, 56, 0);
 	while (ret == 0);
 	CHECK(errno == ECONNRESET);
-	NOTE("sender told after %ld ms", ms_since(&start));
-	CHECK(ms_since(&start) >= 250 && ms_since(&start) < 2000);
+	NOTE("sender told after %ld ms", harness_ms_since(&start));
+	CHECK(harness_ms_since(&start) >= 250 && harness_ms_since(&start) < 2000);
 	CHECK(exit_status(pid) == 128 + SIGKILL);
 	CHECK_FAILS(shmipc_chan_send(&tx, buf, 1, SHMIPC_CHAN_NONBLOCK), -1, ECONNRESET);
 	return 0;
@@ -672,7 +642,7 @@ static int dying_sender_child(void *arg)
 		CHECK_OK(shmipc_chan_send(&tx, buf, 10, 0));
 	}
 	say_ready(p);
-	msleep(p->die_after_ms);
+	harness_msleep(p->die_after_ms);
 	raise(SIGKILL);
 	return 1;
 }
@@ -693,8 +663,8 @@ static int killed_sender_wakes_blocked_receiver_with_econnreset(void)
 	CHECK(pid > 0 && wait_ready(&p) == 0);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	CHECK_FAILS(shmipc_chan_recv(&rx, buf, sizeof(buf), 0), -1, ECONNRESET);
-	NOTE("receiver told after %ld ms", ms_since(&start));
-	CHECK(ms_since(&start) >= 250 && ms_since(&start) < 2000);
+	NOTE("receiver told after %ld ms", harness_ms_since(&start));
+	CHECK(harness_ms_since(&start) >= 250 && harness_ms_since(&start) < 2000);
 	CHECK(exit_status(pid) == 128 + SIGKILL);
 	return 0;
 }
@@ -728,7 +698,7 @@ static int receiver_waits_for_a_sender_not_yet_there(void)
 	struct peer p = { .fd = -1, .size = HDR + 4096, .count = 1, .die_after_ms = 1 };
 	unsigned char buf[64];
 	shmipc_chan_t rx;
-	struct timespec ts = in_ms(400);
+	struct timespec ts = harness_in_ms(400);
 	pid_t pid;
 
 	p.mem = region(p.size);

@@ -35,29 +35,6 @@ static struct shared *shared_new(void)
 	return s;
 }
 
-static struct timespec in_ms(long ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return ts;
-}
-
-static long ms_since(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000 +
-	       (now.tv_nsec - start->tv_nsec) / 1000000;
-}
-
 /* A child that takes the mutex, says so, and waits to be killed. */
 static pid_t child_holding(struct shared *s)
 {
@@ -71,7 +48,7 @@ static pid_t child_holding(struct shared *s)
 		pause();
 		_exit(0);
 	}
-	ts = in_ms(5000);
+	ts = harness_in_ms(5000);
 	if (pid > 0 && shmipc_sem_timedwait(&s->held, &ts) != 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -114,7 +91,7 @@ static int uninitialised_null_or_misaligned_is_einval(void)
 {
 	struct shared *s = shared_new();
 	shmipc_mutex_t zero = { { 0 } };
-	struct timespec ts = in_ms(10);
+	struct timespec ts = harness_in_ms(10);
 
 	CHECK(s);
 	CHECK(shmipc_mutex_lock(&zero) == EINVAL);
@@ -144,9 +121,9 @@ static int timedlock_times_out_while_held(void)
 	pid = child_holding(s);
 	CHECK(pid > 0);
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	ts = in_ms(200);
+	ts = harness_in_ms(200);
 	CHECK(shmipc_mutex_timedlock(&s->mutex, &ts) == ETIMEDOUT);
-	CHECK(ms_since(&start) >= 190);
+	CHECK(harness_ms_since(&start) >= 190);
 	CHECK(shmipc_mutex_trylock(&s->mutex) == EBUSY);
 	CHECK(killed(pid));
 	return 0;
@@ -248,7 +225,7 @@ static int owner_killed_while_others_wait_wakes_one(void)
 	for (int i = 0; i < 200 && !atomic_load(&l.done); i++)
 		usleep(10000);
 	CHECK(atomic_load(&l.done));
-	NOTE("woken %ld ms after the kill", ms_since(&start));
+	NOTE("woken %ld ms after the kill", harness_ms_since(&start));
 	pthread_join(thread, NULL);
 	CHECK(l.ret == EOWNERDEAD);
 	CHECK(l.consistent == 0);
@@ -286,7 +263,7 @@ static int owner_thread_exit_gives_eownerdead(void)
 static int unlock_without_consistent_is_notrecoverable(void)
 {
 	struct shared *s = shared_new();
-	struct timespec ts = in_ms(100);
+	struct timespec ts = harness_in_ms(100);
 	pid_t pid;
 
 	CHECK(s);

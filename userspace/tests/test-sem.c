@@ -34,46 +34,12 @@ static void *shared_page(void)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static struct timespec in_ms(long ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	} else if (ts.tv_nsec < 0) {
-		ts.tv_sec--;
-		ts.tv_nsec += 1000000000;
-	}
-	return ts;
-}
-
-static long ms_since(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000 +
-	       (now.tv_nsec - start->tv_nsec) / 1000000;
-}
-
 static int value_of(shmipc_sem_t *sem)
 {
 	int v = -1;
 
 	shmipc_sem_getvalue(sem, &v);
 	return v;
-}
-
-static void msleep(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 /* Single thread: values and errors */
@@ -117,7 +83,7 @@ static int null_or_misaligned_is_einval(void)
 {
 	_Alignas(8) unsigned char raw[sizeof(shmipc_sem_t) + 8] = { 0 };
 	shmipc_sem_t *odd = (shmipc_sem_t *)(void *)(raw + 1);
-	struct timespec ts = in_ms(10);
+	struct timespec ts = harness_in_ms(10);
 	shmipc_sem_t sem = SHMIPC_SEM_INITIALIZER(1);
 	int v;
 
@@ -183,7 +149,7 @@ static int post_at_max_is_eoverflow(void)
 static int timedwait_bad_nanoseconds_is_einval(void)
 {
 	shmipc_sem_t sem = SHMIPC_SEM_INITIALIZER(0);
-	struct timespec ts = in_ms(1000);
+	struct timespec ts = harness_in_ms(1000);
 
 	ts.tv_nsec = -1;
 	CHECK_FAILS(shmipc_sem_timedwait(&sem, &ts), -1, EINVAL);
@@ -202,7 +168,7 @@ static int timedwait_bad_nanoseconds_is_einval(void)
 static int timedwait_past_deadline_is_etimedout(void)
 {
 	shmipc_sem_t sem = SHMIPC_SEM_INITIALIZER(0);
-	struct timespec past = in_ms(-1500), before_1970 = { -5, 0 }, zero = { 0, 0 };
+	struct timespec past = harness_in_ms(-1500), before_1970 = { -5, 0 }, zero = { 0, 0 };
 
 	CHECK_FAILS(shmipc_sem_timedwait(&sem, &past), -1, ETIMEDOUT);
 	CHECK_FAILS(shmipc_sem_timedwait(&sem, &before_1970), -1, ETIMEDOUT);
@@ -218,12 +184,12 @@ static int timedwait_past_deadline_is_etimedout(void)
 static int timedwait_sleeps_until_deadline(void)
 {
 	shmipc_sem_t sem = SHMIPC_SEM_INITIALIZER(0);
-	struct timespec deadline = in_ms(200), start;
+	struct timespec deadline = harness_in_ms(200), start;
 	long took;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	CHECK_FAILS(shmipc_sem_timedwait(&sem, &deadline), -1, ETIMEDOUT);
-	took = ms_since(&start);
+	took = harness_ms_since(&start);
 	NOTE("timed out after %ld ms", took);
 	CHECK(took >= 190 && took < 5000);
 	return 0;
@@ -232,7 +198,7 @@ static int timedwait_sleeps_until_deadline(void)
 static int success_keeps_errno(void)
 {
 	shmipc_sem_t sem = SHMIPC_SEM_INITIALIZER(0);
-	struct timespec ts = in_ms(1000);
+	struct timespec ts = harness_in_ms(1000);
 	int v;
 
 	errno = EDOM;
@@ -260,7 +226,7 @@ struct waiter {
 static void *wait_thread(void *arg)
 {
 	struct waiter *w = arg;
-	struct timespec ts = in_ms(w->timeout_ms);
+	struct timespec ts = harness_in_ms(w->timeout_ms);
 
 	errno = EDOM;
 	w->ret = w->timed ? shmipc_sem_timedwait(w->sem, &ts) : shmipc_sem_wait(w->sem);
@@ -276,7 +242,7 @@ static int post_wakes_a_sleeping_thread(bool timed)
 	pthread_t thread;
 
 	CHECK(pthread_create(&thread, NULL, wait_thread, &w) == 0);
-	msleep(100);	/* let it fall asleep in the kernel */
+	harness_msleep(100);	/* let it fall asleep in the kernel */
 	CHECK(!atomic_load(&w.done));
 	CHECK_OK(shmipc_sem_post(&sem));
 	pthread_join(thread, NULL);
@@ -351,7 +317,7 @@ static void *consumer(void *arg)
 			if (shmipc_sem_wait(&pc_sem) < 0)
 				abort();
 		} else {
-			struct timespec ts = in_ms(20000);
+			struct timespec ts = harness_in_ms(20000);
 
 			if (shmipc_sem_timedwait(&pc_sem, &ts) < 0)
 				abort();
@@ -396,7 +362,7 @@ static int burst_of_posts_wakes_every_sleeper(void)
 						.timeout_ms = 5000 };
 			CHECK(pthread_create(&thread[i], NULL, wait_thread, &w[i]) == 0);
 		}
-		msleep(50);	/* all asleep in the kernel */
+		harness_msleep(50);	/* all asleep in the kernel */
 		for (int i = 0; i < BURST_THREADS; i++)
 			CHECK_OK(shmipc_sem_post(&sem));
 		for (int i = 0; i < BURST_THREADS; i++) {
@@ -424,7 +390,7 @@ static void on_signal(int sig)
 static int signal_until_done(struct waiter *w, pthread_t thread)
 {
 	for (int i = 0; i < 100 && !atomic_load(&w->done); i++) {
-		msleep(20);
+		harness_msleep(20);
 		pthread_kill(thread, SIGUSR1);
 	}
 	return atomic_load(&w->done) ? 0 : -1;
@@ -439,7 +405,7 @@ static int signal_interrupts(bool timed)
 
 	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
 	CHECK(pthread_create(&thread, NULL, wait_thread, &w) == 0);
-	msleep(50);
+	harness_msleep(50);
 	if (signal_until_done(&w, thread) < 0) {
 		shmipc_sem_post(&sem);
 		pthread_join(thread, NULL);
@@ -473,10 +439,10 @@ static int sa_restart_wait_goes_on_through_signals(void)
 	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
 	CHECK(pthread_create(&thread, NULL, wait_thread, &w) == 0);
 	for (int i = 0; i < 10; i++) {
-		msleep(20);
+		harness_msleep(20);
 		pthread_kill(thread, SIGUSR1);
 	}
-	msleep(20);
+	harness_msleep(20);
 	CHECK(!atomic_load(&w.done));
 	CHECK_OK(shmipc_sem_post(&sem));
 	pthread_join(thread, NULL);
@@ -498,7 +464,7 @@ struct pingpong {
 static void pong_child(struct pingpong *pp, bool timed)
 {
 	for (unsigned long i = 0; i < PING_PONGS; i++) {
-		struct timespec ts = in_ms(20000);
+		struct timespec ts = harness_in_ms(20000);
 		int ret = timed ? shmipc_sem_timedwait(&pp->ping, &ts)
 				: shmipc_sem_wait(&pp->ping);
 
@@ -528,7 +494,7 @@ static int ping_pong(bool timed)
 		pong_child(pp, timed);
 
 	for (unsigned long i = 0; i < PING_PONGS; i++) {
-		struct timespec ts = in_ms(20000);
+		struct timespec ts = harness_in_ms(20000);
 
 		pp->ball++;
 		CHECK_OK(shmipc_sem_post(&pp->ping));
@@ -540,7 +506,7 @@ static int ping_pong(bool timed)
 	}
 	CHECK(waitpid(pid, &status, 0) == pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	NOTE("%d round trips in %ld ms", PING_PONGS, ms_since(&start));
+	NOTE("%d round trips in %ld ms", PING_PONGS, harness_ms_since(&start));
 	CHECK(value_of(&pp->ping) == 0 && value_of(&pp->pong) == 0);
 	return 0;
 }
@@ -577,7 +543,7 @@ static int post_through_other_mapping_wakes_thread(void)
 
 	w.sem = a;
 	CHECK(pthread_create(&thread, NULL, wait_thread, &w) == 0);
-	msleep(100);
+	harness_msleep(100);
 	CHECK_OK(shmipc_sem_post(b));
 	pthread_join(thread, NULL);
 	CHECK(w.ret == 0);
@@ -603,35 +569,44 @@ static int post_from_other_process_and_mapping_wakes_waiter(void)
 		/* A mapping of its own, placed elsewhere, as another attach would be. */
 		shmipc_sem_t *theirs = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 					    MAP_SHARED, fd, 0);
-		struct timespec ts = in_ms(3000);
+		struct timespec ts = harness_in_ms(3000);
 
 		_exit(theirs != MAP_FAILED && shmipc_sem_timedwait(theirs, &ts) == 0 ? 0 : 1);
 	}
-	msleep(100);
+	harness_msleep(100);
 	CHECK_OK(shmipc_sem_post(mine));
 	CHECK(waitpid(pid, &status, 0) == pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	return 0;
 }
 
-/* A waiter killed in its sleep leaves the semaphore usable. */
-static int killed_waiter_leaves_semaphore_usable(void)
+/* A child waits on a new semaphore in a shared page and is killed asleep. */
+static shmipc_sem_t *sem_of_killed_waiter(void)
 {
 	shmipc_sem_t *sem = shared_page();
 	int status;
 	pid_t pid;
 
-	CHECK(sem);
-	CHECK_OK(shmipc_sem_init(sem, 0));
+	if (!sem || shmipc_sem_init(sem, 0) < 0)
+		return NULL;
 	pid = fork();
-	CHECK(pid >= 0);
+	if (pid < 0)
+		return NULL;
 	if (pid == 0)
 		_exit(shmipc_sem_wait(sem) == 0 ? 0 : 1);
-	msleep(100);
-	CHECK(kill(pid, SIGKILL) == 0);
-	CHECK(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFSIGNALED(status));
+	harness_msleep(100);
+	if (kill(pid, SIGKILL) < 0 || waitpid(pid, &status, 0) != pid ||
+	    !WIFSIGNALED(status))
+		return NULL;
+	return sem;
+}
 
+/* A waiter killed in its sleep leaves the semaphore usable. */
+static int killed_waiter_leaves_semaphore_usable(void)
+{
+	shmipc_sem_t *sem = sem_of_killed_waiter();
+
+	CHECK(sem);
 	CHECK_OK(shmipc_sem_post(sem));
 	CHECK(value_of(sem) == 1);
 	CHECK_OK(shmipc_sem_wait(sem));
@@ -659,11 +634,11 @@ static int post_touches_only_the_first_word(void)
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		struct timespec ts = in_ms(5000);
+		struct timespec ts = harness_in_ms(5000);
 
 		_exit(shmipc_sem_timedwait(sem, &ts) == 0 ? 0 : 1);
 	}
-	msleep(100);	/* asleep: the post has someone to wake */
+	harness_msleep(100);	/* asleep: the post has someone to wake */
 	CHECK(mprotect(base + 4096, 4096, PROT_NONE) == 0);
 	CHECK_OK(shmipc_sem_post(sem));
 	CHECK(waitpid(pid, &status, 0) == pid);
@@ -715,21 +690,9 @@ static int trap_futex(void)
 
 static int killed_waiter_costs_later_posts_no_system_call(void)
 {
-	shmipc_sem_t *sem = shared_page();
-	int status;
-	pid_t pid;
+	shmipc_sem_t *sem = sem_of_killed_waiter();
 
 	CHECK(sem);
-	CHECK_OK(shmipc_sem_init(sem, 0));
-	pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0)
-		_exit(shmipc_sem_wait(sem) == 0 ? 0 : 1);
-	msleep(100);
-	CHECK(kill(pid, SIGKILL) == 0);
-	CHECK(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFSIGNALED(status));
-
 	if (trap_futex() < 0)
 		return harness_skip("no seccomp filter here");
 	for (int i = 0; i < 1000; i++) {
