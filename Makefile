@@ -53,11 +53,13 @@ userspace:
 	$(MAKE) -C userspace O=$(BUILD)/userspace
 
 # The selftests twice: as x86-64 programs, and as i386 ones (the module's
-# compat ioctls) against an i386 build of the library.
+# compat ioctls) against an i386 build of the library; with each, the
+# library's data-path tests for the VMs (userspace/Makefile's vmtests).
 selftests: userspace
 	$(MAKE) -C selftests O=$(BUILD)/selftests
+	$(MAKE) -C userspace O=$(BUILD)/userspace vmtests
 	$(MAKE) -C userspace O=$(BUILD)/userspace32 CC='$(CC) -m32' \
-		$(BUILD)/userspace32/lib/libshmipc.a
+		$(BUILD)/userspace32/lib/libshmipc.a vmtests
 	$(MAKE) -C selftests O=$(BUILD)/selftests32 M32=1 \
 		LIBSHMIPC=$(BUILD)/userspace32/lib/libshmipc.a
 
