@@ -74,6 +74,11 @@ int fig_parallel(void);
 int fig_pingpong(void);
 int fig_memcpy(void);
 
+/* fig_pingpong.c's pipe pair, one byte each way: figure 8 reuses the row. */
+int pingpong_pipe_setup(struct bench_ctx *ctx, long n);
+int64_t pingpong_stream_run(struct bench_ctx *ctx, long n);
+void pingpong_stream_teardown(struct bench_ctx *ctx);
+
 /* run.c: measure rows and print one table. */
 int64_t now_ns(void);
 void bench_measure(const struct bench_row *rows, int nrows, long n,
