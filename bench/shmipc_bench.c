@@ -44,7 +44,7 @@ static const struct figure figures[] = {
 	{ "6", "parallel", "attach + detach from 2 processes at once", fig_parallel },
 	{ "7", "pingpong", "semaphore ping-pong between 2 processes", fig_pingpong },
 	{ "8", "mutex", "robust mutex ping-pong", fig_mutex },
-	{ "9", "channel", "channel throughput at 64 B, 4 KiB, 1 MiB", NULL },
+	{ "9", "channel", "channel throughput at 64 B, 4 KiB, 1 MiB", fig_channel },
 	{ "10", "shmcp", "shmcp vs cat through a pipe", NULL },
 	{ "11", "memcpy", "memcpy ceiling, 1 MiB buffers", fig_memcpy },
 };
