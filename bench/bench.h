@@ -74,6 +74,7 @@ int fig_parallel(void);
 int fig_pingpong(void);
 int fig_mutex(void);
 int fig_channel(void);
+int fig_shmcp(void);
 int fig_memcpy(void);
 
 /* fig_pingpong.c's pipe pair, one byte each way: figure 8 reuses the row. */

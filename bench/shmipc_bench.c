@@ -45,7 +45,7 @@ static const struct figure figures[] = {
 	{ "7", "pingpong", "semaphore ping-pong between 2 processes", fig_pingpong },
 	{ "8", "mutex", "robust mutex ping-pong", fig_mutex },
 	{ "9", "channel", "channel throughput at 64 B, 4 KiB, 1 MiB", fig_channel },
-	{ "10", "shmcp", "shmcp vs cat through a pipe", NULL },
+	{ "10", "shmcp", "shmcp vs cat through a pipe", fig_shmcp },
 	{ "11", "memcpy", "memcpy ceiling, 1 MiB buffers", fig_memcpy },
 };
 #define NFIGURES ((int)(sizeof(figures) / sizeof(figures[0])))
