@@ -72,7 +72,15 @@ int fig_refault(void);
 int fig_lookup(void);
 int fig_parallel(void);
 int fig_pingpong(void);
+int fig_mutex(void);
+int fig_channel(void);
+int fig_shmcp(void);
 int fig_memcpy(void);
+
+/* fig_pingpong.c's pipe pair, one byte each way: figure 8 reuses the row. */
+int pingpong_pipe_setup(struct bench_ctx *ctx, long n);
+int64_t pingpong_stream_run(struct bench_ctx *ctx, long n);
+void pingpong_stream_teardown(struct bench_ctx *ctx);
 
 /* run.c: measure rows and print one table. */
 int64_t now_ns(void);

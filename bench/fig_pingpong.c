@@ -154,7 +154,8 @@ static void posix_teardown(struct bench_ctx *ctx)
 
 /*
  * Byte streams: fds[0] is the parent's end to write, fds[1] to read;
- * the child echoes each byte and exits at end of file.
+ * the child echoes each byte and exits at end of file. The pipe pair is
+ * figure 8's reference row too (bench.h).
  */
 static void echo_child(int in, int out)
 {
@@ -183,7 +184,7 @@ static int stream_fork(struct bench_ctx *ctx, int child_in, int child_out)
 	return 0;
 }
 
-static int pipe_setup(struct bench_ctx *ctx, long n)
+int pingpong_pipe_setup(struct bench_ctx *ctx, long n)
 {
 	int down[2], up[2];
 
@@ -212,7 +213,7 @@ static int socket_setup(struct bench_ctx *ctx, long n)
 	return stream_fork(ctx, sv[1], sv[1]);
 }
 
-static int64_t stream_run(struct bench_ctx *ctx, long n)
+int64_t pingpong_stream_run(struct bench_ctx *ctx, long n)
 {
 	int64_t t0 = now_ns();
 	char c = 'x';
@@ -224,7 +225,7 @@ static int64_t stream_run(struct bench_ctx *ctx, long n)
 	return now_ns() - t0;
 }
 
-static void stream_teardown(struct bench_ctx *ctx)
+void pingpong_stream_teardown(struct bench_ctx *ctx)
 {
 	/* A socket's end of file needs every descriptor of it closed. */
 	close(ctx->fds[0]);
@@ -237,8 +238,10 @@ int fig_pingpong(void)
 	static const struct bench_row rows[] = {
 		{ "shmipc_sem", shmipc_setup, shmipc_run, shmipc_teardown, NULL },
 		{ "posix sem_t", posix_setup, posix_run, posix_teardown, NULL },
-		{ "pipe pair", pipe_setup, stream_run, stream_teardown, NULL },
-		{ "unix socket", socket_setup, stream_run, stream_teardown, NULL },
+		{ "pipe pair", pingpong_pipe_setup, pingpong_stream_run,
+		  pingpong_stream_teardown, NULL },
+		{ "unix socket", socket_setup, pingpong_stream_run,
+		  pingpong_stream_teardown, NULL },
 	};
 	struct bench_result res[4];
 	long n = opts.quick ? 20 : 100;
