@@ -21,6 +21,7 @@
 int __real_open(const char *path, int flags, ...);
 int __real_close(int fd);
 int __real_ioctl(int fd, unsigned long request, ...);
+int __real_fstat(int fd, struct stat *st);
 
 int fake_open_errno;
 unsigned int fake_open_delay_us;
@@ -32,6 +33,7 @@ atomic_int fake_ioctl_calls;
 unsigned long fake_last_request;
 unsigned char fake_last_arg[512];
 atomic_int fake_foreign_ioctl_calls;
+atomic_int fake_fstat_calls;
 
 /* Which descriptors the fake open handed out. */
 #define MAX_FDS	1024
@@ -47,7 +49,7 @@ static void make_node(void)
 	struct stat st;
 
 	node_fd = memfd_create("fake-shmipc", MFD_CLOEXEC);
-	if (node_fd >= 0 && fstat(node_fd, &st) == 0)
+	if (node_fd >= 0 && __real_fstat(node_fd, &st) == 0)
 		node_ino = st.st_ino;
 }
 
@@ -58,7 +60,7 @@ static bool fake_fd(int fd)
 
 	if (fd < 0 || fd >= MAX_FDS || !is_fake[fd])
 		return false;
-	return fstat(fd, &st) == 0 && st.st_ino == node_ino;
+	return __real_fstat(fd, &st) == 0 && st.st_ino == node_ino;
 }
 
 int __wrap_open(const char *path, int flags, ...)
@@ -108,6 +110,12 @@ int __wrap_close(int fd)
 		atomic_fetch_sub(&fake_open_fds, 1);
 	}
 	return __real_close(fd);
+}
+
+int __wrap_fstat(int fd, struct stat *st)
+{
+	atomic_fetch_add(&fake_fstat_calls, 1);
+	return __real_fstat(fd, st);
 }
 
 int __wrap_ioctl(int fd, unsigned long request, ...)

@@ -2,9 +2,9 @@
 /*
  * A stand-in for /dev/shmipc and its module, for host tests of what the
  * library sends and how it reads the answers. Test programs are linked
- * with -Wl,--wrap=open,--wrap=close,--wrap=ioctl against libshmipc.a, so
- * the library's open(), close() and ioctl() calls land here; calls on
- * other files go to the real ones.
+ * with -Wl,--wrap=open,--wrap=close,--wrap=ioctl,--wrap=fstat against
+ * libshmipc.a, so the library's open(), close(), ioctl() and fstat()
+ * calls land here; calls on other files go to the real ones.
  */
 #ifndef SHMIPC_TEST_FAKE_DEVICE_H
 #define SHMIPC_TEST_FAKE_DEVICE_H
@@ -36,8 +36,12 @@ extern unsigned char fake_last_arg[512];	/* the argument as the library passed i
 
 /*
  * ioctl() calls on descriptors that are not the fake device's (passed on
- * to the real ioctl): the library must never make one.
+ * to the real ioctl): only a call made on a number the program has
+ * closed or given to another file, which then fails there.
  */
 extern atomic_int fake_foreign_ioctl_calls;
+
+/* fstat() calls, of any descriptor: the library's identity checks. */
+extern atomic_int fake_fstat_calls;
 
 #endif /* SHMIPC_TEST_FAKE_DEVICE_H */

@@ -152,7 +152,8 @@ static int closed_descriptor_is_opened_again(void)
 	CHECK(fake_open_fds == 1);
 	CHECK(shmipc_ctl(0, IPC_RMID, NULL) == 0);
 	CHECK(fake_open_calls == 2);	/* and the new one is kept */
-	CHECK(fake_foreign_ioctl_calls == 0);
+	/* The first call went to the closed number, and failed there. */
+	CHECK(fake_foreign_ioctl_calls == 1);
 	return 0;
 }
 
@@ -172,8 +173,9 @@ static int reused_number_is_left_to_its_new_file(void)
 	CHECK_OK(fstat(fd, &before));
 
 	CHECK(shmipc_get(1, 1, 0) == 0);
-	CHECK(fake_foreign_ioctl_calls == 0);	/* /dev/zero got no ioctl */
-	CHECK(fake_ioctl_calls == 1);		/* the new descriptor did */
+	/* /dev/zero refused the one call it got (ENOTTY); the new descriptor got it again. */
+	CHECK(fake_foreign_ioctl_calls == 1);
+	CHECK(fake_ioctl_calls == 1);
 	CHECK(fake_open_calls == 2);
 	CHECK(libshmipc_device_fd() != fd);
 	/* The library did not close what is now the program's file. */
@@ -208,6 +210,41 @@ static int racing_reopen_keeps_one_descriptor(void)
 		CHECK(fds[i] == fds[0] && fds[i] >= 0);
 	NOTE("%d threads opened the device again", (int)fake_open_calls - 1);
 	CHECK(fake_open_fds == 1);
+	/* Each thread's first call at most went to the closed number. */
+	CHECK(fake_foreign_ioctl_calls >= 1 && fake_foreign_ioctl_calls <= RACERS);
+	return 0;
+}
+
+static int answer_einval(unsigned long request, void *arg)
+{
+	(void)request;
+	(void)arg;
+	return -EINVAL;
+}
+
+/* A call that succeeds is its one ioctl: no check of the descriptor. */
+static int success_costs_one_ioctl(void)
+{
+	int before;
+
+	fake_ioctl = answer_ok;
+	CHECK(shmipc_get(1, 1, 0) == 0);	/* the first opens the device */
+	before = fake_fstat_calls;
+	for (int i = 0; i < 100; i++)
+		CHECK(shmipc_get(1, 1, 0) == 0);
+	CHECK(fake_ioctl_calls == 101);
+	CHECK(fake_fstat_calls == before);
+	return 0;
+}
+
+/* The module's own error: checked once, the descriptor kept, no retry. */
+static int module_error_is_returned_once(void)
+{
+	fake_ioctl = answer_einval;
+	CHECK_FAILS(shmipc_get(1, 1, 0), -1, EINVAL);
+	CHECK_FAILS(shmipc_ctl(0, IPC_RMID, NULL), -1, EINVAL);
+	CHECK(fake_ioctl_calls == 2);
+	CHECK(fake_open_calls == 1);
 	CHECK(fake_foreign_ioctl_calls == 0);
 	return 0;
 }
@@ -234,6 +271,8 @@ static const struct harness_test tests[] = {
 	TEST(reused_number_is_left_to_its_new_file),
 	TEST(racing_reopen_keeps_one_descriptor),
 	TEST(success_keeps_errno_including_first_open),
+	TEST(success_costs_one_ioctl),
+	TEST(module_error_is_returned_once),
 };
 
 int main(int argc, char **argv)
