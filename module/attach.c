@@ -277,7 +277,8 @@ static long shmipc_detach(unsigned long addr)
 		return err == -ENOENT ? -EINVAL : err;
 	do {
 		err = vm_munmap(start, end - start);
-		if (err)
+		/* A piece that spans the whole attachment is all of it. */
+		if (err || (start == addr && end - start >= size))
 			break;
 		err = shmipc_next_piece(addr, end, size, file, NULL, NULL,
 					&start, &end);
