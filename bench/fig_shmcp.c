@@ -12,7 +12,9 @@
  *
  * The tools are found on PATH (in the VM, /opt/shmipc/bin has shmcp) and
  * started with posix_spawnp(); a tool that is not on PATH fails its row
- * and says so. The file is 64 MiB (quick: 4 MiB), made once per figure;
+ * and says so. The file is 32 MiB (quick: 4 MiB), made once per figure:
+ * big enough that start-up is a few percent of a copy, small enough that
+ * the figure takes half a minute a kernel under TCG;
  * each copy writes a new OUT (the last one is removed first), whose size
  * is checked. A tool's stderr goes to a file whose first line is the
  * row's reason if it fails.
@@ -306,7 +308,7 @@ int fig_shmcp(void)
 	char title[96];
 	int i, bad;
 
-	file_size = (opts.quick ? 4 : 64) * MIB;
+	file_size = (opts.quick ? 4 : 32) * MIB;
 	snprintf(in_path, sizeof(in_path), "/tmp/shmipc_bench.%d.in", (int)getpid());
 	snprintf(out_path, sizeof(out_path), "/tmp/shmipc_bench.%d.out", (int)getpid());
 	snprintf(err_path, sizeof(err_path), "/tmp/shmipc_bench.%d.err", (int)getpid());
