@@ -35,7 +35,7 @@ static struct shmipc_seg *shmipc_attach_pin(struct file *dev, int id,
 	if (IS_ERR(ns))
 		return ERR_CAST(ns);
 	seg = shmipc_seg_pin(ns, id, want);
-	shmipc_ns_put(ns);
+	shmipc_ns_done(dev, ns);
 	return seg;
 }
 
@@ -112,7 +112,7 @@ unsigned long shmipc_get_unmapped_area(struct file *dev, unsigned long addr,
 	if (IS_ERR(ns))
 		return PTR_ERR(ns);
 	seg = shmipc_seg_lookup(ns, (int)pgoff);
-	shmipc_ns_put(ns);
+	shmipc_ns_done(dev, ns);
 	if (IS_ERR(seg))
 		return PTR_ERR(seg);
 	addr = shmipc_seg_unmapped_area(seg, addr, len, 0, flags);

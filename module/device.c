@@ -50,7 +50,7 @@ static long shmipc_ioctl_get(struct file *file, struct shmipc_get __user *uarg)
 	if (IS_ERR(ns))
 		return PTR_ERR(ns);
 	ret = shmipc_seg_get(ns, &args);
-	shmipc_ns_put(ns);
+	shmipc_ns_done(file, ns);
 	return ret;
 }
 
@@ -83,7 +83,7 @@ static long shmipc_ioctl_ctl(struct file *file, struct shmipc_ctl __user *uarg)
 	if (IS_ERR(ns))
 		return PTR_ERR(ns);
 	ret = shmipc_seg_ctl(ns, &args);
-	shmipc_ns_put(ns);
+	shmipc_ns_done(file, ns);
 	if (ret < 0 || !shmipc_ctl_fills(args.cmd))
 		return ret;
 	return copy_to_user(&uarg->u, &args.u, sizeof(args.u)) ? -EFAULT : ret;

@@ -3,8 +3,9 @@
  * shmipc: what segments and namespaces report, with the semantics of
  * SysV shmctl()'s IPC_STAT, SHM_STAT, SHM_STAT_ANY, IPC_INFO and SHM_INFO.
  *
- * Each fills the caller's zeroed struct under ns->lock; the ioctl copies
- * it out after the lock is dropped (device.c).
+ * Each fills the caller's zeroed struct under ns->lock (and what attaching
+ * changes under the segment's lock); the ioctl copies it out after the
+ * locks are dropped (device.c).
  */
 #include <linux/cred.h>
 #include <linux/fs.h>
@@ -30,12 +31,14 @@ void shmipc_seg_fill_ds(struct shmipc_seg *seg, struct shmipc_ds *ds,
 	ds->perm.mode = seg->mode;
 	ds->perm.seq = seg->seq;
 	ds->segsz = seg->size;
-	ds->atime = seg->atime;
-	ds->dtime = seg->dtime;
 	ds->ctime = seg->ctime;
 	ds->cpid = pid_nr_ns(seg->cpid, pid_ns);
+	spin_lock(&seg->lock);
+	ds->atime = seg->atime;
+	ds->dtime = seg->dtime;
 	ds->lpid = pid_nr_ns(seg->lpid, pid_ns);
 	ds->nattch = seg->nattch;
+	spin_unlock(&seg->lock);
 }
 
 /*

@@ -20,11 +20,17 @@
  *                     holds the segment's nattch up, as SysV's does.
  *
  * Locking: shmipc_ns.lock (a mutex) protects the namespace's tables and the
- * state of every segment in it. It is taken inside mmap_lock (mmap and the
- * vm_ops open/close run under it), so no code may touch user memory or take
- * mmap_lock while holding it: ioctls copy in before locking and copy out
- * after unlocking. lock.c's table of pages locked per user has a mutex of
- * its own, taken inside ns->lock.
+ * state of every segment in it, but for what attaching changes: nattch,
+ * atime, dtime, lpid and the dead flag are under the segment's own
+ * spinlock, taken inside ns->lock where both are held. Attach, the VMA's
+ * open and close and every detach but the one that takes nattch to 0 take
+ * only that spinlock; a segment is found by id or key under RCU (segments
+ * are freed after a grace period) and held with kref_get_unless_zero().
+ * ns->lock is taken inside mmap_lock (mmap and the vm_ops open/close run
+ * under it), so no code may touch user memory or take mmap_lock while
+ * holding it: ioctls copy in before locking and copy out after unlocking.
+ * lock.c's table of pages locked per user has a mutex of its own, taken
+ * inside ns->lock.
  */
 #ifndef _SHMIPC_INTERNAL_H
 #define _SHMIPC_INTERNAL_H
@@ -34,7 +40,9 @@
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
 #include <linux/rhashtable-types.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/xarray.h>
@@ -80,19 +88,31 @@ struct shmipc_seg {
 	const struct vm_operations_struct *vm_ops;
 	char name[16];			/* of its attachments' files */
 
-	/* All below under ns->lock. */
+	/*
+	 * Set before the segment is stored in the id table, where lookups
+	 * under RCU find it, and constant from then on.
+	 */
 	int id;
+	u32 seq;
+
+	/* All below under ns->lock; read without it under RCU. */
 	s32 key;			/* IPC_PRIVATE once removed */
 	struct rhash_head key_node;	/* in ns->keys while keyed */
-	u32 seq;
 	umode_t mode;			/* permission bits | SHM_DEST | LOCKED */
 	kuid_t lock_uid;		/* charged for SHM_LOCK, while locked */
 	kuid_t uid, cuid;
 	kgid_t gid, cgid;
 	size_t size;			/* bytes, as asked */
-	unsigned long nattch;		/* VMAs mapping it */
-	time64_t atime, dtime, ctime;
-	struct pid *cpid, *lpid;
+	time64_t ctime;
+	struct pid *cpid;
+
+	spinlock_t lock;		/* what attaching changes: */
+	bool dead;			/* destroyed: no attach may count */
+	unsigned long nattch;		/* VMAs mapping it, and pins */
+	time64_t atime, dtime;
+	struct pid *lpid;
+
+	struct rcu_head rcu;		/* freed after lookups under RCU */
 };
 
 /* limits.c: the namespace's kernel.shm* settings, within the module's caps */
@@ -106,6 +126,7 @@ int shmipc_ns_take_next_id(struct shmipc_ns *ns);
 void shmipc_ns_exit(void);
 struct shmipc_ns *shmipc_ns_current(void);
 struct shmipc_ns *shmipc_ns_of_caller(struct file *file);
+void shmipc_ns_done(struct file *file, struct shmipc_ns *ns);
 void shmipc_ns_put(struct shmipc_ns *ns);
 
 /* segment.c */

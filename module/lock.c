@@ -101,7 +101,7 @@ void shmipc_seg_unlock(struct shmipc_seg *seg)
 	if (!(seg->mode & SHMIPC_SHM_LOCKED))
 		return;
 	shmipc_lock_uncharge(seg->lock_uid, shmipc_seg_pages(seg));
-	seg->mode &= ~SHMIPC_SHM_LOCKED;
+	WRITE_ONCE(seg->mode, seg->mode & ~SHMIPC_SHM_LOCKED);
 	mapping_clear_unevictable(seg->file->f_mapping);
 }
 
@@ -157,7 +157,7 @@ static int shmipc_seg_do_lock(struct shmipc_seg *seg)
 	if (err)
 		return err;
 	seg->lock_uid = uid;
-	seg->mode |= SHMIPC_SHM_LOCKED;
+	WRITE_ONCE(seg->mode, seg->mode | SHMIPC_SHM_LOCKED);
 	mapping_set_unevictable(seg->file->f_mapping);
 	return 0;
 }

@@ -114,20 +114,27 @@ static bool shmipc_ns_alive(struct shmipc_ns *ns)
 }
 
 /*
- * The namespace for an operation on @file: the one the file was opened in
- * when the caller is still there (no list walk), else the caller's own.
- * A dead namespace's address may belong to a new namespace by now, so a
- * cached entry is trusted only while it is alive.
+ * The namespace for an operation on @file, until shmipc_ns_done(): the one
+ * the file was opened in when the caller is still there (no list walk),
+ * lent on the file's own reference, which the file holds for as long as
+ * the call runs; else the caller's own, referenced. A dead namespace's
+ * address may belong to a new namespace by now, so a cached entry is
+ * trusted only while it is alive.
  */
 struct shmipc_ns *shmipc_ns_of_caller(struct file *file)
 {
 	struct shmipc_ns *ns = file->private_data;
 
-	if (ns && ns->ipc_ns == current->nsproxy->ipc_ns && shmipc_ns_alive(ns)) {
-		kref_get(&ns->ref);
+	if (ns && ns->ipc_ns == current->nsproxy->ipc_ns && shmipc_ns_alive(ns))
 		return ns;
-	}
 	return shmipc_ns_current();
+}
+
+/* The end of an operation on @file in @ns, from shmipc_ns_of_caller(). */
+void shmipc_ns_done(struct file *file, struct shmipc_ns *ns)
+{
+	if (ns != file->private_data)
+		shmipc_ns_put(ns);
 }
 
 /* Takes namespaces nobody else can reach off the list onto @dead. */

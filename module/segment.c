@@ -24,13 +24,16 @@
 #include "compat.h"
 #include "internal.h"
 
-/* The segment and its resources; its namespace reference is the caller's. */
+/*
+ * The segment and its resources; its namespace reference is the caller's.
+ * Lookups under RCU may still be reading it: its memory waits for them.
+ */
 static void shmipc_seg_free(struct shmipc_seg *seg)
 {
 	fput(seg->file);
 	put_pid(seg->cpid);
 	put_pid(seg->lpid);
-	kfree(seg);
+	kfree_rcu(seg, rcu);
 }
 
 static void shmipc_seg_release(struct kref *ref)
@@ -71,16 +74,18 @@ struct shmipc_seg *shmipc_seg_find(struct shmipc_ns *ns, int id)
 /*
  * May the caller access @seg for @want (0444, 0222, 0111 bits, or the
  * mode bits of a lookup)? The rule of SysV's ipcperms(). Called with
- * ns->lock held, by a caller living in @ns.
+ * ns->lock held or, as SysV's shmat() checks, under RCU, by a caller
+ * living in @ns.
  */
 bool shmipc_seg_may(struct shmipc_ns *ns, struct shmipc_seg *seg,
 		    umode_t want)
 {
 	kuid_t euid = current_euid();
 	int requested = (want >> 6) | (want >> 3) | want;
-	int granted = seg->mode;
+	int granted = READ_ONCE(seg->mode);
 
-	lockdep_assert_held(&ns->lock);
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held() && !lockdep_is_held(&ns->lock),
+			 "a segment's mode read without ns->lock or RCU");
 	if (uid_eq(euid, seg->cuid) || uid_eq(euid, seg->uid))
 		granted >>= 6;
 	else if (in_group_p(seg->cgid) || in_group_p(seg->gid))
@@ -101,12 +106,18 @@ static bool shmipc_seg_may_change(struct shmipc_ns *ns,
 	return ns_capable(ns->ipc_ns->user_ns, CAP_SYS_ADMIN);
 }
 
-static void shmipc_seg_set_lpid(struct shmipc_seg *seg)
+/*
+ * An attach or detach now, by current: sets @when and lpid. Called with
+ * seg->lock held; returns the old lpid, for the caller to put after it.
+ */
+static struct pid *shmipc_seg_touch(struct shmipc_seg *seg, time64_t *when)
 {
 	struct pid *old = seg->lpid;
 
+	lockdep_assert_held(&seg->lock);
+	*when = ktime_get_real_seconds();
 	seg->lpid = get_pid(task_tgid(current));
-	put_pid(old);
+	return old;
 }
 
 /*
@@ -133,7 +144,28 @@ static struct shmipc_seg *shmipc_key_find(struct shmipc_ns *ns, s32 key)
 	return rhashtable_lookup_fast(&ns->keys, &key, shmipc_key_params);
 }
 
-/* Called with ns->lock held. Drops the id table's reference. */
+/*
+ * Is nothing attached to @seg, and no attach in progress? Then it is dead
+ * from now on: no attach can count on it again, and the caller destroys
+ * it. Called with ns->lock held; false for a segment already dead.
+ */
+static bool shmipc_seg_kill_unused(struct shmipc_seg *seg)
+{
+	bool unused;
+
+	lockdep_assert_held(&seg->ns->lock);
+	spin_lock(&seg->lock);
+	unused = !seg->nattch && !seg->dead;
+	if (unused)
+		seg->dead = true;
+	spin_unlock(&seg->lock);
+	return unused;
+}
+
+/*
+ * A dead segment leaves the tables. Called with ns->lock held. Drops the
+ * id table's reference.
+ */
 static void shmipc_seg_destroy(struct shmipc_seg *seg)
 {
 	struct shmipc_ns *ns = seg->ns;
@@ -141,6 +173,7 @@ static void shmipc_seg_destroy(struct shmipc_seg *seg)
 	int idx = seg->id & SHMIPC_IDX_MAX;
 
 	lockdep_assert_held(&ns->lock);
+	WARN_ON_ONCE(!seg->dead);
 	xa_erase(&ns->ids, idx);
 	/* The highest index in use, which IPC_INFO and SHM_INFO return. */
 	if (idx == ns->max_idx) {
@@ -166,42 +199,82 @@ static void shmipc_seg_remove(struct shmipc_seg *seg)
 	if (seg->key != SHMIPC_IPC_PRIVATE) {
 		rhashtable_remove_fast(&ns->keys, &seg->key_node,
 				       shmipc_key_params);
-		seg->key = SHMIPC_IPC_PRIVATE;
+		WRITE_ONCE(seg->key, SHMIPC_IPC_PRIVATE);
 	}
-	seg->mode |= SHMIPC_SHM_DEST;
-	if (!seg->nattch)
+	WRITE_ONCE(seg->mode, seg->mode | SHMIPC_SHM_DEST);
+	if (shmipc_seg_kill_unused(seg))
 		shmipc_seg_destroy(seg);
 }
 
 /*
- * Drops one of @seg's attachments or pins; the last one destroys a removed
- * segment, or any segment under kernel.shm_rmid_forced, as SysV's. The
- * caller holds another reference on @seg (a VMA's file, a pin's), so the
- * segment outlives the lock it is destroyed under.
+ * nattch of @seg fell to 0: destroy it if it was removed, or remove it
+ * under kernel.shm_rmid_forced, as SysV's. An attach may have come in
+ * since, which shmipc_seg_kill_unused() sees. The caller holds another
+ * reference on @seg (a VMA's file, a pin's), so the segment outlives the
+ * lock it is destroyed under.
  */
-static void shmipc_seg_drop_locked(struct shmipc_seg *seg)
+static void shmipc_seg_last_drop(struct shmipc_seg *seg)
 {
-	lockdep_assert_held(&seg->ns->lock);
-	seg->nattch--;
-	if (seg->nattch)
-		return;
-	if (seg->mode & SHMIPC_SHM_DEST)
-		shmipc_seg_destroy(seg);
-	else if (shmipc_ns_rmid_forced(seg->ns))
+	struct shmipc_ns *ns = seg->ns;
+
+	mutex_lock(&ns->lock);
+	if (seg->mode & SHMIPC_SHM_DEST) {
+		if (shmipc_seg_kill_unused(seg))
+			shmipc_seg_destroy(seg);
+	} else if (shmipc_ns_rmid_forced(ns)) {
 		shmipc_seg_remove(seg);
+	}
+	mutex_unlock(&ns->lock);
+}
+
+/*
+ * Drops one of @seg's attachments (@detach: setting dtime and lpid) or
+ * pins. Only the one that takes nattch to 0 takes ns->lock.
+ */
+static void shmipc_seg_drop(struct shmipc_seg *seg, bool detach)
+{
+	struct pid *old = NULL;
+	bool last;
+
+	spin_lock(&seg->lock);
+	if (detach)
+		old = shmipc_seg_touch(seg, &seg->dtime);
+	last = !--seg->nattch;
+	spin_unlock(&seg->lock);
+	put_pid(old);
+	if (last)
+		shmipc_seg_last_drop(seg);
+}
+
+/*
+ * The segment @id, referenced, if it is in the id table and the caller may
+ * access it for @want (0: no check); else ERR_PTR(-EINVAL or -EACCES).
+ * Under RCU, as SysV's shmat() looks up, without ns->lock: the segment
+ * may be dead already, which a reference does not prevent.
+ */
+static struct shmipc_seg *shmipc_seg_get_rcu(struct shmipc_ns *ns, int id,
+					     umode_t want)
+{
+	struct shmipc_seg *seg;
+
+	if (id < 0)
+		return ERR_PTR(-EINVAL);
+	rcu_read_lock();
+	seg = xa_load(&ns->ids, id & SHMIPC_IDX_MAX);
+	if (!seg || seg->seq != (u32)id >> SHMIPC_IDX_BITS)
+		seg = ERR_PTR(-EINVAL);
+	else if (want && !shmipc_seg_may(ns, seg, want))
+		seg = ERR_PTR(-EACCES);
+	else if (!kref_get_unless_zero(&seg->ref))
+		seg = ERR_PTR(-EINVAL);
+	rcu_read_unlock();
+	return seg;
 }
 
 /* The segment @id, held by a reference, or an ERR_PTR. */
 struct shmipc_seg *shmipc_seg_lookup(struct shmipc_ns *ns, int id)
 {
-	struct shmipc_seg *seg;
-
-	mutex_lock(&ns->lock);
-	seg = shmipc_seg_find(ns, id);
-	if (!IS_ERR(seg))
-		shmipc_seg_hold(seg);
-	mutex_unlock(&ns->lock);
-	return seg;
+	return shmipc_seg_get_rcu(ns, id, 0);
 }
 
 /*
@@ -212,36 +285,27 @@ struct shmipc_seg *shmipc_seg_lookup(struct shmipc_ns *ns, int id)
  */
 struct shmipc_seg *shmipc_seg_pin(struct shmipc_ns *ns, int id, umode_t want)
 {
-	struct shmipc_seg *seg;
+	struct shmipc_seg *seg = shmipc_seg_get_rcu(ns, id, want);
+	bool dead;
 
-	mutex_lock(&ns->lock);
-	seg = shmipc_seg_find(ns, id);
 	if (IS_ERR(seg))
-		goto unlock;
-	if (!shmipc_seg_may(ns, seg, want)) {
-		seg = ERR_PTR(-EACCES);
-		goto unlock;
+		return seg;
+	spin_lock(&seg->lock);
+	dead = seg->dead;
+	if (!dead)
+		seg->nattch++;
+	spin_unlock(&seg->lock);
+	if (dead) {
+		shmipc_seg_put(seg);
+		return ERR_PTR(-EINVAL);
 	}
-	shmipc_seg_hold(seg);
-	seg->nattch++;
-unlock:
-	mutex_unlock(&ns->lock);
 	return seg;
 }
 
 void shmipc_seg_unpin(struct shmipc_seg *seg)
 {
-	mutex_lock(&seg->ns->lock);
-	shmipc_seg_drop_locked(seg);
-	mutex_unlock(&seg->ns->lock);
+	shmipc_seg_drop(seg, false);
 	shmipc_seg_put(seg);
-}
-
-/* Is @seg still in its namespace's id table? Called with ns->lock held. */
-static bool shmipc_seg_alive(struct shmipc_seg *seg)
-{
-	lockdep_assert_held(&seg->ns->lock);
-	return xa_load(&seg->ns->ids, seg->id & SHMIPC_IDX_MAX) == seg;
 }
 
 /*
@@ -252,17 +316,18 @@ static bool shmipc_seg_alive(struct shmipc_seg *seg)
  */
 int shmipc_seg_attach(struct shmipc_seg *seg)
 {
-	int ret = -EINVAL;
+	struct pid *old;
 
-	mutex_lock(&seg->ns->lock);
-	if (shmipc_seg_alive(seg)) {
-		seg->nattch++;
-		seg->atime = ktime_get_real_seconds();
-		shmipc_seg_set_lpid(seg);
-		ret = 0;
+	spin_lock(&seg->lock);
+	if (seg->dead) {
+		spin_unlock(&seg->lock);
+		return -EINVAL;
 	}
-	mutex_unlock(&seg->ns->lock);
-	return ret;
+	seg->nattch++;
+	old = shmipc_seg_touch(seg, &seg->atime);
+	spin_unlock(&seg->lock);
+	put_pid(old);
+	return 0;
 }
 
 /*
@@ -272,11 +337,7 @@ int shmipc_seg_attach(struct shmipc_seg *seg)
  */
 void shmipc_seg_detach(struct shmipc_seg *seg)
 {
-	mutex_lock(&seg->ns->lock);
-	seg->dtime = ktime_get_real_seconds();
-	shmipc_seg_set_lpid(seg);
-	shmipc_seg_drop_locked(seg);
-	mutex_unlock(&seg->ns->lock);
+	shmipc_seg_drop(seg, true);
 }
 
 /* shmget() on an existing key, in the order SysV checks. */
@@ -325,6 +386,7 @@ static struct shmipc_seg *shmipc_seg_alloc(const struct shmipc_get *args)
 	seg->cgid = seg->gid;
 	seg->cpid = get_pid(task_tgid(current));
 	seg->ctime = ktime_get_real_seconds();
+	spin_lock_init(&seg->lock);
 	return seg;
 }
 
@@ -349,13 +411,16 @@ static unsigned int shmipc_ns_cycle(struct shmipc_ns *ns, unsigned int mni)
 /*
  * Enter a new segment into the tables. Called with ns->lock held; returns
  * its id, or -EAGAIN when its key was taken while it was being made.
+ * Lookups under RCU find a segment by its index: its index is reserved
+ * first and it is stored there last, once its id and key are set, so that
+ * no lookup ever sees it half made.
  */
 static int shmipc_seg_publish(struct shmipc_ns *ns, struct shmipc_seg *seg)
 {
 	unsigned long pages = shmipc_seg_pages(seg);
 	unsigned int mni = shmipc_ns_shmmni(ns);
 	int next_id, err;
-	u32 idx;
+	u32 idx, seq;
 
 	lockdep_assert_held(&ns->lock);
 	if (seg->key != SHMIPC_IPC_PRIVATE && shmipc_key_find(ns, seg->key))
@@ -365,15 +430,31 @@ static int shmipc_seg_publish(struct shmipc_ns *ns, struct shmipc_seg *seg)
 	next_id = shmipc_ns_take_next_id(ns);
 	if (next_id >= 0)
 		/* As ipc/util.c: the first free index from the asked one. */
-		err = xa_alloc(&ns->ids, &idx, seg,
+		err = xa_alloc(&ns->ids, &idx, NULL,
 			       XA_LIMIT(next_id & SHMIPC_IDX_MAX, SHMIPC_IDX_MAX),
 			       GFP_KERNEL);
 	else
-		err = xa_alloc_cyclic(&ns->ids, &idx, seg,
+		err = xa_alloc_cyclic(&ns->ids, &idx, NULL,
 				      XA_LIMIT(0, shmipc_ns_cycle(ns, mni) - 1),
 				      &ns->next_idx, GFP_KERNEL);
 	if (err < 0)
 		return err == -EBUSY ? -ENOSPC : err;
+	/*
+	 * As ipc/util.c: the sequence moves on when the cyclic allocation
+	 * comes round to an index at or below the last one, so a stale id
+	 * comes back only after the sequence has wrapped too. An asked id
+	 * brings its own sequence and leaves the cycle as it was.
+	 */
+	if (next_id >= 0) {
+		seq = (u32)next_id >> SHMIPC_IDX_BITS;
+	} else {
+		seq = ns->seq;
+		if ((int)idx <= ns->last_idx)
+			seq = seq < SHMIPC_SEQ_MAX ? seq + 1 : 0;
+	}
+	seg->seq = seq;
+	seg->id = (int)(seq << SHMIPC_IDX_BITS | idx);
+	seg->ns = ns;
 	if (seg->key != SHMIPC_IPC_PRIVATE) {
 		err = rhashtable_insert_fast(&ns->keys, &seg->key_node,
 					     shmipc_key_params);
@@ -383,23 +464,13 @@ static int shmipc_seg_publish(struct shmipc_ns *ns, struct shmipc_seg *seg)
 			return -ENOMEM;
 		}
 	}
-	/*
-	 * As ipc/util.c: the sequence moves on when the cyclic allocation
-	 * comes round to an index at or below the last one, so a stale id
-	 * comes back only after the sequence has wrapped too. An asked id
-	 * brings its own sequence and leaves the cycle as it was.
-	 */
-	if (next_id >= 0) {
-		seg->seq = (u32)next_id >> SHMIPC_IDX_BITS;
-	} else {
-		if ((int)idx <= ns->last_idx)
-			ns->seq = ns->seq < SHMIPC_SEQ_MAX ? ns->seq + 1 : 0;
+	/* The reserved slot takes it without allocating. */
+	WARN_ON_ONCE(xa_is_err(xa_store(&ns->ids, idx, seg, GFP_KERNEL)));
+	if (next_id < 0) {
+		ns->seq = seq;
 		ns->last_idx = idx;
-		seg->seq = ns->seq;
 	}
 	ns->max_idx = max_t(int, ns->max_idx, idx);
-	seg->id = (int)(seg->seq << SHMIPC_IDX_BITS | idx);
-	seg->ns = ns;
 	kref_get(&ns->ref);
 	ns->nr_segs++;
 	ns->nr_pages += pages;
@@ -438,6 +509,29 @@ static int shmipc_seg_create(struct shmipc_ns *ns,
 	return ret;
 }
 
+/*
+ * shmget() of a key that exists, as the common case runs: without
+ * ns->lock, under RCU. A segment is entered in the key table before its
+ * index holds it, and its key becomes IPC_PRIVATE after IPC_RMID: either
+ * way the caller takes the locked path. True when *@ret is the answer.
+ */
+static bool shmipc_seg_get_existing(struct shmipc_ns *ns,
+				    const struct shmipc_get *args, int *ret)
+{
+	struct shmipc_seg *seg;
+	bool found = false;
+
+	rcu_read_lock();
+	seg = rhashtable_lookup(&ns->keys, &args->key, shmipc_key_params);
+	if (seg && READ_ONCE(seg->key) == args->key &&
+	    xa_load(&ns->ids, seg->id & SHMIPC_IDX_MAX) == seg) {
+		*ret = shmipc_seg_reuse(ns, seg, args);
+		found = true;
+	}
+	rcu_read_unlock();
+	return found;
+}
+
 /* SHMIPC_IOC_GET: shmget(). Returns the id or -errno. */
 int shmipc_seg_get(struct shmipc_ns *ns, const struct shmipc_get *args)
 {
@@ -446,6 +540,8 @@ int shmipc_seg_get(struct shmipc_ns *ns, const struct shmipc_get *args)
 
 	if (args->key == SHMIPC_IPC_PRIVATE)
 		return shmipc_seg_create(ns, args);
+	if (shmipc_seg_get_existing(ns, args, &ret))
+		return ret;
 	do {
 		mutex_lock(&ns->lock);
 		seg = shmipc_key_find(ns, args->key);
@@ -483,8 +579,8 @@ static int shmipc_seg_set(struct shmipc_ns *ns, const struct shmipc_ctl *args)
 	} else {
 		seg->uid = uid;
 		seg->gid = gid;
-		seg->mode = (seg->mode & ~0777) |
-			    (ds->perm.mode & 0777);
+		WRITE_ONCE(seg->mode, (seg->mode & ~0777) |
+				      (ds->perm.mode & 0777));
 		seg->ctime = ktime_get_real_seconds();
 	}
 	mutex_unlock(&ns->lock);

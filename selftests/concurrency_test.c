@@ -284,4 +284,94 @@ TEST_F_TIMEOUT(concurrency, threads_race_on_a_few_keys, 120)
 	expect_clean_end(_metadata, self);
 }
 
+#define RACE_ROUNDS	40
+#define RACE_ATTACHES	300
+
+/*
+ * One racer: attaches segment @id and detaches it, over and over, until
+ * the attach fails because the segment is gone. While attached, the
+ * segment is whole, writable and its IPC_STAT works; once gone, it stays
+ * gone. Returns 0, or 1 after saying what went wrong.
+ */
+static int race_attach(struct worker *w, int id, size_t size)
+{
+	struct header *h;
+	struct shmid_ds ds;
+	unsigned int n;
+
+	for (n = 0; n < RACE_ATTACHES; n++) {
+		h = shmipc_at(id, NULL, 0);
+		if (h == (void *)-1) {
+			if (errno != EINVAL)
+				FAIL("attach", errno);
+			if (shmipc_at(id, NULL, 0) != (void *)-1 ||
+			    errno != EINVAL)
+				FAIL("attach after the segment went", EEXIST);
+			return 0;
+		}
+		__atomic_add_fetch(&h->slot[w->index], 1, __ATOMIC_SEQ_CST);
+		((char *)h)[size - 1] = (char)n;
+		if (shmipc_ctl(id, IPC_STAT, &ds) < 0)
+			FAIL("IPC_STAT while attached", errno);
+		if (ds.shm_nattch < 1 || ds.shm_segsz != size) {
+			fprintf(stderr, "# worker %u: segment %d: nattch %lu size %zu\n",
+				w->index, id, (unsigned long)ds.shm_nattch,
+				(size_t)ds.shm_segsz);
+			return 1;
+		}
+		if (shmipc_dt(h) < 0)
+			FAIL("detach", errno);
+	}
+	return 0;
+}
+
+/*
+ * Processes attach and detach one segment by id while its owner removes
+ * it, in rounds. Attach and detach count under the segment's own lock
+ * and find it under RCU, while IPC_RMID and the last detach decide its
+ * end under the namespace's lock: no attach may succeed on a segment
+ * that was destroyed, none may be lost, and each segment is destroyed
+ * once its last racer is gone.
+ */
+TEST_F_TIMEOUT(concurrency, attachers_race_the_removal_of_one_segment, 240)
+{
+	size_t size = 3 * self->page;
+	unsigned int seed = 0x7ace, round, i;
+	struct shm_info before, after;
+	pid_t pids[NWORKERS];
+	struct shmid_ds ds;
+	int id, status;
+
+	ASSERT_LE(0, shmipc_ctl(0, SHM_INFO, (struct shmid_ds *)&before));
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		id = seg_track(&self->segs,
+			       shmipc_get(IPC_PRIVATE, size, IPC_CREAT | 0600));
+		ASSERT_LE(0, id);
+		fflush(NULL);
+		for (i = 0; i < NWORKERS; i++) {
+			pids[i] = fork();
+			ASSERT_LE(0, pids[i]);
+			if (pids[i] == 0)
+				_exit(race_attach(&self->w[i], id, size));
+		}
+		usleep(rand_r(&seed) % 20000);
+		ASSERT_EQ(0, shmipc_ctl(id, IPC_RMID, NULL));
+		for (i = 0; i < NWORKERS; i++) {
+			ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+			EXPECT_TRUE(WIFEXITED(status) &&
+				    WEXITSTATUS(status) == 0)
+				TH_LOG("round %u, worker %u: status %#x",
+				       round, i, status);
+		}
+		/* Removed and, with every racer gone, destroyed. */
+		EXPECT_ERRNO(EINVAL, shmipc_ctl(id, IPC_STAT, &ds));
+		EXPECT_EQ((void *)-1, shmipc_at(id, NULL, 0));
+		if (_metadata->exit_code)
+			break;
+	}
+	ASSERT_LE(0, shmipc_ctl(0, SHM_INFO, (struct shmid_ds *)&after));
+	EXPECT_EQ(before.used_ids, after.used_ids);
+	EXPECT_EQ(before.shm_tot, after.shm_tot);
+}
+
 TEST_HARNESS_MAIN
