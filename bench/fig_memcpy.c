@@ -24,6 +24,8 @@ int copy_setup(struct bench_ctx *ctx, long n)
 	ctx->addr = malloc(ctx->size);
 	ctx->aux = malloc(ctx->size);
 	if (!ctx->addr || !ctx->aux) {
+		/* The runner calls no teardown after a failed setup. */
+		copy_teardown(ctx);
 		ctx->why = "malloc";
 		return -1;
 	}
