@@ -82,6 +82,16 @@ int pingpong_pipe_setup(struct bench_ctx *ctx, long n);
 int64_t pingpong_stream_run(struct bench_ctx *ctx, long n);
 void pingpong_stream_teardown(struct bench_ctx *ctx);
 
+/*
+ * fig_memcpy.c's ceiling, n copies between two buffers faulted in by
+ * setup, in one process: figures 9 and 10 reuse the row. Its arg points
+ * to the size of a copy (a size_t), read by setup: a pointer, because
+ * figure 9's rows are const and its message size changes between tables.
+ */
+int copy_setup(struct bench_ctx *ctx, long n);
+int64_t copy_run(struct bench_ctx *ctx, long n);
+void copy_teardown(struct bench_ctx *ctx);
+
 /* run.c: measure rows and print one table. */
 int64_t now_ns(void);
 void bench_measure(const struct bench_row *rows, int nrows, long n,

@@ -45,8 +45,8 @@
 #define MIB		(1UL << 20)
 #define CHAN_SEG	(4 * MIB + PAGE)
 
-/* The row's kind: its arg. */
-enum { K_CHAN, K_ZCOPY, K_PIPE, K_SOCKET, K_MEMCPY };
+/* A channel row's kind: its arg. */
+enum { K_CHAN, K_ZCOPY, K_PIPE, K_SOCKET };
 
 /* The message size, for every row of the table being measured. */
 static size_t msg_size;
@@ -382,47 +382,15 @@ static void chan_teardown(struct bench_ctx *ctx)
 	free(st);
 }
 
-/* The ceiling: n copies of a message between two buffers, in one process. */
-static int copy_setup(struct bench_ctx *ctx, long n)
-{
-	(void)n;
-	ctx->addr = malloc(msg_size);
-	ctx->aux = malloc(msg_size);
-	if (!ctx->addr || !ctx->aux)
-		return fail(ctx, "malloc");
-	memset(ctx->addr, 1, msg_size);
-	memset(ctx->aux, 2, msg_size);
-	return 0;
-}
-
-static int64_t copy_run(struct bench_ctx *ctx, long n)
-{
-	int64_t t0 = now_ns();
-	long i;
-
-	for (i = 0; i < n; i++) {
-		memcpy(i % 2 ? ctx->addr : ctx->aux, i % 2 ? ctx->aux : ctx->addr,
-		       msg_size);
-		/* The copy must happen: the buffers escape to the compiler. */
-		__asm__ volatile("" : : "r"(ctx->addr), "r"(ctx->aux) : "memory");
-	}
-	return now_ns() - t0;
-}
-
-static void copy_teardown(struct bench_ctx *ctx)
-{
-	free(ctx->addr);
-	free(ctx->aux);
-}
-
-static const int kinds[] = { K_CHAN, K_ZCOPY, K_PIPE, K_SOCKET, K_MEMCPY };
+static const int kinds[] = { K_CHAN, K_ZCOPY, K_PIPE, K_SOCKET };
 
 static const struct bench_row rows[] = {
 	{ "shmipc chan", chan_setup, chan_run, chan_teardown, &kinds[0] },
 	{ "shmipc 0-copy", chan_setup, chan_run, chan_teardown, &kinds[1] },
 	{ "pipe pair", chan_setup, chan_run, chan_teardown, &kinds[2] },
 	{ "unix socket", chan_setup, chan_run, chan_teardown, &kinds[3] },
-	{ "memcpy", copy_setup, copy_run, copy_teardown, &kinds[4] },
+	/* fig_memcpy.c's row, copying msg_size bytes. */
+	{ "memcpy", copy_setup, copy_run, copy_teardown, &msg_size },
 };
 #define NROWS ((int)(sizeof(rows) / sizeof(rows[0])))
 
