@@ -9,8 +9,8 @@
  * growth of /proc/meminfo's Slab over one system's creations is that
  * system's; the lookups are then measured interleaved as everywhere.
  * SysV and shmipc stop at kernel.shmmni, whose maximum is 32768 unless
- * the kernel was booted with ipcmni_extend, and shmipc at its module's
- * shmmni cap (at most 32768 too): a level a system cannot reach is
+ * the kernel was booted with ipcmni_extend (make bench boots it so), and
+ * shmipc at its module's shmmni cap: a level a system cannot reach is
  * reported as such, with the error that stopped it.
  */
 #define _GNU_SOURCE
@@ -208,14 +208,14 @@ static int64_t lookup_run(struct bench_ctx *ctx, long n)
 
 /*
  * Raise kernel.shmmni as far as the kernel lets it go, up to want (never
- * lower it), and the module's cap to its maximum.
+ * lower it), and the module's cap with it.
  */
 static long raise_shmmni(long want)
 {
 	if (read_long(SHMMNI) < want && write_long(SHMMNI, want) < 0)
 		write_long(SHMMNI, 32768);
-	if (read_long(MOD_SHMMNI) < 32768)
-		write_long(MOD_SHMMNI, 32768);
+	if (read_long(MOD_SHMMNI) < want)
+		write_long(MOD_SHMMNI, want);
 	return read_long(SHMMNI);
 }
 
@@ -251,7 +251,7 @@ static int level(long n)
 
 int fig_lookup(void)
 {
-	/* 32768: the most SysV reaches without ipcmni_extend, and shmipc. */
+	/* 32768: the most either reaches without ipcmni_extend. */
 	static const long full[] = { 10, 1000, 10000, 32768, 100000 };
 	static const long quick[] = { 10, 100 };
 	const long *levels = opts.quick ? quick : full;

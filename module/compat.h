@@ -159,4 +159,33 @@ static inline void shmipc_put_ipc_ns(struct ipc_namespace *ns)
 #endif
 }
 
+/*
+ * The upper bound (extra2) that @ipc_ns's sysctl table puts on the sysctl
+ * whose value is *@data, or -1. Each IPC namespace has its own copy of the
+ * kernel's ipc table, pointed at its fields; from 6.6 its header counts
+ * its entries, before an empty entry ends it.
+ */
+static inline int shmipc_ipc_sysctl_max(struct ipc_namespace *ipc_ns,
+					const int *data)
+{
+#ifdef CONFIG_SYSCTL
+	struct ctl_table_header *head = ipc_ns->ipc_sysctls;
+	const struct ctl_table *t;
+	int i;
+
+	if (!head)
+		return -1;
+	t = head->ctl_table;
+#if SHMIPC_KERNEL_AT_LEAST(6, 6)
+	for (i = 0; i < head->ctl_table_size; i++, t++) {
+#else
+	for (i = 0; t->procname; i++, t++) {
+#endif
+		if (t->data == data && t->extra2)
+			return *(const int *)t->extra2;
+	}
+#endif
+	return -1;
+}
+
 #endif /* _SHMIPC_COMPAT_H */

@@ -150,8 +150,10 @@ static struct miscdevice shmipc_misc = {
 
 static int __init shmipc_init(void)
 {
-	int err = shmipc_listing_init();
+	int err;
 
+	shmipc_ids_init();
+	err = shmipc_listing_init();
 	if (err)
 		return err;
 	shmipc_huge_init();

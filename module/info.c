@@ -57,7 +57,7 @@ int shmipc_seg_stat(struct shmipc_ns *ns, struct shmipc_ctl *args)
 		seg = shmipc_seg_find(ns, args->id);
 	} else {
 		/* As ipc/util.c, the index is what is below the sequence. */
-		seg = xa_load(&ns->ids, args->id & SHMIPC_IDX_MAX);
+		seg = xa_load(&ns->ids, shmipc_id_idx(args->id));
 		if (!seg)
 			seg = ERR_PTR(-EINVAL);
 	}

@@ -58,10 +58,26 @@ struct user_namespace;
 /*
  * Ids carry a sequence number above the table index, as SysV ids do, so an
  * id that outlives its segment never reaches a newer one at the same index.
+ * The split is the kernel's (limits.c): 15 bits of index, or 24 on a kernel
+ * booted with ipcmni_extend, whose kernel.shmmni may then exceed 32768.
  */
-#define SHMIPC_IDX_BITS		15
-#define SHMIPC_IDX_MAX		((1U << SHMIPC_IDX_BITS) - 1)
-#define SHMIPC_SEQ_MAX		(INT_MAX >> SHMIPC_IDX_BITS)
+#define SHMIPC_IDX_BITS_MAX	24
+extern unsigned int shmipc_idx_bits __read_mostly;
+
+static inline u32 shmipc_idx_max(void)
+{
+	return (1U << shmipc_idx_bits) - 1;
+}
+
+static inline u32 shmipc_id_idx(int id)
+{
+	return (u32)id & shmipc_idx_max();
+}
+
+static inline u32 shmipc_id_seq(int id)
+{
+	return (u32)id >> shmipc_idx_bits;
+}
 
 struct shmipc_ns {
 	struct kref ref;
@@ -116,6 +132,9 @@ struct shmipc_seg {
 };
 
 /* limits.c: the namespace's kernel.shm* settings, within the module's caps */
+void shmipc_ids_init(void);
+u32 shmipc_seq_max(void);
+unsigned int shmipc_min_cycle(void);
 unsigned long shmipc_ns_shmmax(const struct shmipc_ns *ns);
 unsigned long shmipc_ns_shmall(const struct shmipc_ns *ns);
 unsigned int shmipc_ns_shmmni(const struct shmipc_ns *ns);

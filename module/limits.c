@@ -12,8 +12,51 @@
  */
 #include <linux/ipc_namespace.h>
 #include <linux/moduleparam.h>
+#include <linux/nsproxy.h>
+#include <linux/radix-tree.h>
+#include <linux/sched/task.h>
 
+#include "compat.h"
 #include "internal.h"
+
+/*
+ * The id layout and the bound on kernel.shmmni are the kernel's: SysV ids
+ * have 15 bits of index and kernel.shmmni goes up to 32768, or 24 bits and
+ * 1 << 24 on a kernel booted with ipcmni_extend, whose index cycle is then
+ * at least 4096 long (ipc/util.h). A module cannot read that boot
+ * parameter, but each IPC namespace's sysctl table states its value: the
+ * bound it puts on kernel.shmmni. Read once, at load, from the initial
+ * namespace's, since ids made since must keep their layout.
+ */
+unsigned int shmipc_idx_bits __read_mostly = 15;
+static unsigned int shmipc_cycle_min __read_mostly = RADIX_TREE_MAP_SIZE;
+static unsigned int shmipc_ipcmni = 1U << 15;
+module_param_named(ipcmni, shmipc_ipcmni, uint, 0444);
+MODULE_PARM_DESC(ipcmni, "Index space of ids, as the kernel's: 32768, or 16777216 with ipcmni_extend (read-only)");
+
+void __init shmipc_ids_init(void)
+{
+	struct ipc_namespace *ipc_ns = init_task.nsproxy->ipc_ns;
+
+	if (shmipc_ipc_sysctl_max(ipc_ns, &ipc_ns->shm_ctlmni) !=
+	    1 << SHMIPC_IDX_BITS_MAX)
+		return;
+	shmipc_idx_bits = SHMIPC_IDX_BITS_MAX;
+	shmipc_cycle_min = RADIX_TREE_MAP_SIZE * RADIX_TREE_MAP_SIZE;
+	shmipc_ipcmni = 1U << SHMIPC_IDX_BITS_MAX;
+}
+
+/* The largest sequence number an id can carry. */
+u32 shmipc_seq_max(void)
+{
+	return INT_MAX >> shmipc_idx_bits;
+}
+
+/* The shortest cycle of indices (shmipc_ns_cycle()). */
+unsigned int shmipc_min_cycle(void)
+{
+	return shmipc_cycle_min;
+}
 
 static unsigned long shmipc_shmmax_cap = ULONG_MAX;
 module_param_named(shmmax, shmipc_shmmax_cap, ulong, 0644);
@@ -23,10 +66,10 @@ static unsigned long shmipc_shmall_cap = ULONG_MAX;
 module_param_named(shmall, shmipc_shmall_cap, ulong, 0644);
 MODULE_PARM_DESC(shmall, "Cap on kernel.shmall of every namespace, in pages");
 
-/* Ids have SHMIPC_IDX_BITS of index: at most that many segments. */
+/* At most as many segments as the largest index space has indices. */
 static int shmipc_set_shmmni(const char *val, const struct kernel_param *kp)
 {
-	return param_set_uint_minmax(val, kp, 1, SHMIPC_IDX_MAX + 1);
+	return param_set_uint_minmax(val, kp, 1, 1U << SHMIPC_IDX_BITS_MAX);
 }
 
 static const struct kernel_param_ops shmipc_shmmni_ops = {
@@ -34,10 +77,10 @@ static const struct kernel_param_ops shmipc_shmmni_ops = {
 	.get = param_get_uint,
 };
 
-static unsigned int shmipc_shmmni_cap = SHMIPC_IDX_MAX + 1;
+static unsigned int shmipc_shmmni_cap = 1U << SHMIPC_IDX_BITS_MAX;
 module_param_cb(shmmni, &shmipc_shmmni_ops, &shmipc_shmmni_cap, 0644);
 __MODULE_PARM_TYPE(shmmni, "uint");
-MODULE_PARM_DESC(shmmni, "Cap on kernel.shmmni of every namespace, in segments, 1 to 32768");
+MODULE_PARM_DESC(shmmni, "Cap on kernel.shmmni of every namespace, in segments, 1 to 16777216");
 
 /*
  * The callers below run on behalf of a task of @ns's namespace, whose
@@ -55,11 +98,13 @@ unsigned long shmipc_ns_shmall(const struct shmipc_ns *ns)
 		     READ_ONCE(shmipc_shmall_cap));
 }
 
+/* As ipc_addid(): never more than the index space holds. */
 unsigned int shmipc_ns_shmmni(const struct shmipc_ns *ns)
 {
 	int mni = READ_ONCE(ns->ipc_ns->shm_ctlmni);
 
-	return min(mni > 0 ? (unsigned int)mni : 0, READ_ONCE(shmipc_shmmni_cap));
+	return min3(mni > 0 ? (unsigned int)mni : 0,
+		    READ_ONCE(shmipc_shmmni_cap), shmipc_idx_max() + 1);
 }
 
 /*

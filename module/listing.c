@@ -36,9 +36,9 @@ static void *shmipc_list_seek(struct shmipc_listing *l, loff_t *pos)
 	unsigned long idx = *pos - 1;
 	struct shmipc_seg *seg;
 
-	if (*pos < 1 || idx > SHMIPC_IDX_MAX)
+	if (*pos < 1 || idx > shmipc_idx_max())
 		return NULL;
-	seg = xa_find(&l->ns->ids, &idx, SHMIPC_IDX_MAX, XA_PRESENT);
+	seg = xa_find(&l->ns->ids, &idx, shmipc_idx_max(), XA_PRESENT);
 	if (seg)
 		*pos = idx + 1;
 	return seg;

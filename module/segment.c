@@ -65,8 +65,8 @@ struct shmipc_seg *shmipc_seg_find(struct shmipc_ns *ns, int id)
 	lockdep_assert_held(&ns->lock);
 	if (id < 0)
 		return ERR_PTR(-EINVAL);
-	seg = xa_load(&ns->ids, id & SHMIPC_IDX_MAX);
-	if (!seg || seg->seq != (u32)id >> SHMIPC_IDX_BITS)
+	seg = xa_load(&ns->ids, shmipc_id_idx(id));
+	if (!seg || seg->seq != shmipc_id_seq(id))
 		return ERR_PTR(-EINVAL);
 	return seg;
 }
@@ -170,7 +170,7 @@ static void shmipc_seg_destroy(struct shmipc_seg *seg)
 {
 	struct shmipc_ns *ns = seg->ns;
 
-	int idx = seg->id & SHMIPC_IDX_MAX;
+	int idx = shmipc_id_idx(seg->id);
 
 	lockdep_assert_held(&ns->lock);
 	WARN_ON_ONCE(!seg->dead);
@@ -260,8 +260,8 @@ static struct shmipc_seg *shmipc_seg_get_rcu(struct shmipc_ns *ns, int id,
 	if (id < 0)
 		return ERR_PTR(-EINVAL);
 	rcu_read_lock();
-	seg = xa_load(&ns->ids, id & SHMIPC_IDX_MAX);
-	if (!seg || seg->seq != (u32)id >> SHMIPC_IDX_BITS)
+	seg = xa_load(&ns->ids, shmipc_id_idx(id));
+	if (!seg || seg->seq != shmipc_id_seq(id))
 		seg = ERR_PTR(-EINVAL);
 	else if (want && !shmipc_seg_may(ns, seg, want))
 		seg = ERR_PTR(-EACCES);
@@ -400,12 +400,14 @@ static bool shmipc_ns_fits(struct shmipc_ns *ns, unsigned long pages)
 
 /*
  * As ipc/util.c, indices cycle through a range kept just larger than what
- * is in use (half as large again, at least a radix tree node's worth), so
- * that the table stays dense and ids match SysV's one for one.
+ * is in use (half as large again, at least the kernel's minimum cycle),
+ * within the whole index space, whatever kernel.shmmni says: so the table
+ * stays dense and ids match SysV's one for one.
  */
-static unsigned int shmipc_ns_cycle(struct shmipc_ns *ns, unsigned int mni)
+static unsigned int shmipc_ns_cycle(struct shmipc_ns *ns)
 {
-	return min(max(ns->nr_segs * 3 / 2, RADIX_TREE_MAP_SIZE), mni);
+	return min(max(ns->nr_segs * 3 / 2, shmipc_min_cycle()),
+		   shmipc_idx_max() + 1);
 }
 
 /*
@@ -431,11 +433,11 @@ static int shmipc_seg_publish(struct shmipc_ns *ns, struct shmipc_seg *seg)
 	if (next_id >= 0)
 		/* As ipc/util.c: the first free index from the asked one. */
 		err = xa_alloc(&ns->ids, &idx, NULL,
-			       XA_LIMIT(next_id & SHMIPC_IDX_MAX, SHMIPC_IDX_MAX),
+			       XA_LIMIT(shmipc_id_idx(next_id), shmipc_idx_max()),
 			       GFP_KERNEL);
 	else
 		err = xa_alloc_cyclic(&ns->ids, &idx, NULL,
-				      XA_LIMIT(0, shmipc_ns_cycle(ns, mni) - 1),
+				      XA_LIMIT(0, shmipc_ns_cycle(ns) - 1),
 				      &ns->next_idx, GFP_KERNEL);
 	if (err < 0)
 		return err == -EBUSY ? -ENOSPC : err;
@@ -446,14 +448,14 @@ static int shmipc_seg_publish(struct shmipc_ns *ns, struct shmipc_seg *seg)
 	 * brings its own sequence and leaves the cycle as it was.
 	 */
 	if (next_id >= 0) {
-		seq = (u32)next_id >> SHMIPC_IDX_BITS;
+		seq = shmipc_id_seq(next_id);
 	} else {
 		seq = ns->seq;
 		if ((int)idx <= ns->last_idx)
-			seq = seq < SHMIPC_SEQ_MAX ? seq + 1 : 0;
+			seq = seq < shmipc_seq_max() ? seq + 1 : 0;
 	}
 	seg->seq = seq;
-	seg->id = (int)(seq << SHMIPC_IDX_BITS | idx);
+	seg->id = (int)(seq << shmipc_idx_bits | idx);
 	seg->ns = ns;
 	if (seg->key != SHMIPC_IPC_PRIVATE) {
 		err = rhashtable_insert_fast(&ns->keys, &seg->key_node,
@@ -524,7 +526,7 @@ static bool shmipc_seg_get_existing(struct shmipc_ns *ns,
 	rcu_read_lock();
 	seg = rhashtable_lookup(&ns->keys, &args->key, shmipc_key_params);
 	if (seg && READ_ONCE(seg->key) == args->key &&
-	    xa_load(&ns->ids, seg->id & SHMIPC_IDX_MAX) == seg) {
+	    xa_load(&ns->ids, shmipc_id_idx(seg->id)) == seg) {
 		*ret = shmipc_seg_reuse(ns, seg, args);
 		found = true;
 	}

@@ -33,8 +33,11 @@
  */
 #define SLACK_KB	64
 
-/* Ids are index | sequence << 15 (module/internal.h, SHMIPC_IDX_BITS). */
-#define IDX_BITS	15
+/*
+ * Ids are index | sequence << bits, where 1 << bits is the module's
+ * ipcmni parameter: 15 bits, or 24 under ipcmni_extend (module/limits.c).
+ */
+#define IDX_BITS	w.idx_bits
 #define IDX_MASK	((1 << IDX_BITS) - 1)
 
 static struct {
@@ -45,6 +48,7 @@ static struct {
 	size_t seg_size;	/* bytes asked for: not a whole number of pages */
 	size_t seg_len;		/* bytes an attachment maps */
 	int last_id;		/* newest id made in our namespace */
+	int idx_bits;		/* of an id */
 	key_t key;
 	char shmmni[32], shmall[32];	/* the module's limits, to restore */
 } w = { .fd = -1, .nth = -1, .kmsg = -1, .last_id = -1 };
@@ -1349,6 +1353,7 @@ static void check_reaped(long shmem_before)
 static const char *setup(void)
 {
 	const char *why;
+	char buf[32];
 
 	if (access("/proc/thread-self/fail-nth", F_OK))
 		return "no /proc/thread-self/fail-nth (kernel without CONFIG_FAULT_INJECTION)";
@@ -1369,8 +1374,10 @@ static const char *setup(void)
 		return "cannot open the device, fail-nth or /dev/kmsg";
 	lseek(w.kmsg, 0, SEEK_END);
 	if (read_param("shmmni", w.shmmni, sizeof(w.shmmni)) ||
-	    read_param("shmall", w.shmall, sizeof(w.shmall)))
+	    read_param("shmall", w.shmall, sizeof(w.shmall)) ||
+	    read_param("ipcmni", buf, sizeof(buf)))
 		return "cannot read the module's parameters";
+	w.idx_bits = __builtin_ctzl(strtoul(buf, NULL, 10));
 	why = knobs_set();
 	if (why)
 		return why;

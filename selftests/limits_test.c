@@ -338,6 +338,79 @@ TEST_F(limits, shm_rmid_forced_removes_at_the_last_detach)
 	EXPECT_EQ(0, seen->v[0][8]);
 }
 
+/*
+ * Ids: the index cycles through a range set by how many segments are in
+ * use, at least the kernel's minimum cycle (64, or 4096 under
+ * ipcmni_extend), whatever kernel.shmmni says; then the sequence moves
+ * on, above 15 bits of index (24 under ipcmni_extend).
+ */
+static int id_cycle_body(int which, const struct api *a, void *arg)
+{
+	int i, id;
+
+	CHILD_CHECK(write_sysctl("shmmni", 4) == 0);
+	for (i = 0; i < 70; i++) {
+		id = a->get(IPC_PRIVATE, PG, IPC_CREAT | 0600);
+		see(which, id < 0 ? -errno : id);
+		if (id >= 0)
+			CHILD_CHECK(a->ctl(id, IPC_RMID, NULL) == 0);
+	}
+	return 0;
+}
+
+TEST_F(limits, ids_cycle_as_the_kernels_whatever_shmmni)
+{
+	char ipcmni[32];
+
+	RUN_BOTH(id_cycle_body, NULL);
+	EXPECT_EQ(3, seen->v[0][3]);
+	EXPECT_EQ(63, seen->v[0][63]);
+	/* The module states the layout it follows, as the kernel's. */
+	ASSERT_EQ(0, read_param("ipcmni", ipcmni, sizeof(ipcmni)));
+	EXPECT_STREQ(seen->v[0][64] == 64 ? "16777216\n" : "32768\n", ipcmni);
+	TH_LOG("the 65th id: %ld, ipcmni %s", seen->v[0][64], ipcmni);
+}
+
+/*
+ * Beyond 32768 segments in a namespace, where the kernel allows it: booted
+ * with ipcmni_extend, kernel.shmmni goes up to 1 << 24. Elsewhere the
+ * sysctl refuses and both see that.
+ */
+#define BEYOND	32770
+
+static int beyond_32768_body(int which, const struct api *a, void *arg)
+{
+	int i, id, made = 0, err = 0;
+
+	if (write_sysctl("shmmni", BEYOND)) {
+		see(which, -errno);
+		return 0;
+	}
+	see(which, 0);
+	for (i = 0; i <= BEYOND; i++) {
+		id = a->get(IPC_PRIVATE, PG, IPC_CREAT | 0600);
+		if (id < 0) {
+			err = errno;
+			break;
+		}
+		made++;
+	}
+	see(which, made);
+	see(which, -err);
+	return 0;
+}
+
+TEST_F_TIMEOUT(limits, shmmni_beyond_32768_with_ipcmni_extend, 240)
+{
+	RUN_BOTH(beyond_32768_body, NULL);
+	if (seen->v[0][0]) {
+		EXPECT_EQ(-EINVAL, seen->v[0][0]);
+		SKIP(return, "kernel.shmmni stops at 32768: booted without ipcmni_extend");
+	}
+	EXPECT_EQ(BEYOND, seen->v[0][1]);
+	EXPECT_EQ(-ENOSPC, seen->v[0][2]);
+}
+
 /* The module's parameters cap every namespace's settings. */
 FIXTURE(caps) {
 	char shmmax[32];
