@@ -37,6 +37,12 @@
  * published: no wake-up is lost, and when nobody sleeps the fast path is
  * a few atomic instructions and no system call.
  *
+ * Before it announces itself, a waiter spins for up to SPIN_NS, if
+ * another CPU may be running the other end: a record or room that comes
+ * within that time costs neither end a system call, where a sleep costs
+ * the waiter a FUTEX_WAIT and the other end a FUTEX_WAKE. On one CPU a
+ * spin would only hold the other end off it.
+ *
  * Closing bumps both seq words and wakes both, after setting the end's
  * status, so a sleeper wakes at once: its FUTEX_WAIT finds the seq
  * changed or is woken.
@@ -75,6 +81,7 @@
 #define MSG_MAX(cap)	((cap) / 2 - REC_HDR)
 #define LIVENESS_MS	100
 #define NSEC_PER_SEC	1000000000L
+#define SPIN_NS		50000L
 
 /* Record types. 0 is no type, so that a zeroed ring is not read as data. */
 enum { REC_MSG = 1, REC_SKIP = 2 };
@@ -270,11 +277,64 @@ static int peer_left(struct chan_hdr *h, int peer)
 	return gone_errno(__atomic_load_n(&h->status[peer - 1], __ATOMIC_SEQ_CST));
 }
 
+/* May the other end be running on another CPU while this one waits? */
+static bool many_cpus(void)
+{
+	static int online;	/* 0: not asked yet */
+	int n = __atomic_load_n(&online, __ATOMIC_RELAXED);
+
+	if (!n) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		n = cpus > 1 ? 2 : 1;
+		__atomic_store_n(&online, n, __ATOMIC_RELAXED);
+	}
+	return n > 1;
+}
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield" ::: "memory");
+#endif
+}
+
+static long long elapsed_ns(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - since->tv_sec) * NSEC_PER_SEC +
+	       (now.tv_nsec - since->tv_nsec);
+}
+
+/* Spins up to SPIN_NS (see the top of the file): true once ready(). */
+static bool spin_on(shmipc_chan_t *ch, bool (*ready)(shmipc_chan_t *))
+{
+	struct timespec start;
+	unsigned int i;
+
+	if (!many_cpus())
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (i = 1;; i++) {
+		if (ready(ch))
+			return true;
+		cpu_relax();
+		/* The clock costs more than a look: read it now and then. */
+		if (i % 32 == 0 && elapsed_ns(&start) >= SPIN_NS)
+			return false;
+	}
+}
+
 /*
  * Sleep on *seq (announced in *waiting) until woken, the slice of
- * LIVENESS_MS ends, or abs_timeout (CLOCK_REALTIME; NULL: none) passes.
- * ready() is the caller's last look, made after the announcement (see the
- * top of the file). Returns 0 (look again), ETIMEDOUT or EINTR.
+ * LIVENESS_MS ends, or abs_timeout (CLOCK_REALTIME; NULL: none) passes,
+ * after a spin where that may spare the sleep. ready() is the caller's
+ * last look, made after the announcement (see the top of the file).
+ * Returns 0 (look again), ETIMEDOUT or EINTR.
  */
 static int sleep_on(shmipc_chan_t *ch, uint32_t *seq, uint32_t *waiting,
 		    bool (*ready)(shmipc_chan_t *), const struct timespec *abs_timeout)
@@ -295,6 +355,8 @@ static int sleep_on(shmipc_chan_t *ch, uint32_t *seq, uint32_t *waiting,
 		if (left < slice.tv_nsec)
 			slice.tv_nsec = (long)left;
 	}
+	if (spin_on(ch, ready))
+		return 0;
 
 	__atomic_store_n(waiting, 1, __ATOMIC_SEQ_CST);
 	val = __atomic_load_n(seq, __ATOMIC_SEQ_CST);
