@@ -289,17 +289,19 @@ TEST_F_TIMEOUT(concurrency, threads_race_on_a_few_keys, 120)
 
 /*
  * One racer: attaches segment @id and detaches it, over and over, until
- * the attach fails because the segment is gone. While attached, the
- * segment is whole, writable and its IPC_STAT works; once gone, it stays
- * gone. Returns 0, or 1 after saying what went wrong.
+ * the attach fails because the segment is gone, or it has seen the
+ * segment removed a few times (so that the racers leave it, and its last
+ * detach races the attaches of the others). While attached, the segment
+ * is whole, writable and its IPC_STAT works; once gone, it stays gone.
+ * Returns 0, or 1 after saying what went wrong.
  */
 static int race_attach(struct worker *w, int id, size_t size)
 {
+	unsigned int n, removed = 0;
 	struct header *h;
 	struct shmid_ds ds;
-	unsigned int n;
 
-	for (n = 0; n < RACE_ATTACHES; n++) {
+	for (n = 0; n < RACE_ATTACHES && removed < 3; n++) {
 		h = shmipc_at(id, NULL, 0);
 		if (h == (void *)-1) {
 			if (errno != EINVAL)
@@ -321,6 +323,7 @@ static int race_attach(struct worker *w, int id, size_t size)
 		}
 		if (shmipc_dt(h) < 0)
 			FAIL("detach", errno);
+		removed += !!(ds.shm_perm.mode & SHM_DEST);
 	}
 	return 0;
 }
