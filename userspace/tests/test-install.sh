@@ -9,6 +9,7 @@
 # Prints "ok name" / "not ok name" lines for tests/run.sh.
 
 set -u
+: "${srcdir:?srcdir must name userspace/ (tests/run.sh exports it)}"
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 status=0
@@ -40,7 +41,7 @@ install_into() {
 pc() {
 	pc_root=$1 pc_libdir=$2
 	shift 2
-	PKG_CONFIG_LIBDIR="$pc_root$pc_libdir/pkgconfig" PKG_CONFIG_PATH= \
+	PKG_CONFIG_LIBDIR="$pc_root$pc_libdir/pkgconfig" PKG_CONFIG_PATH='' \
 		PKG_CONFIG_SYSROOT_DIR="$pc_root" $PKG_CONFIG "$@" shmipc
 }
 
@@ -89,11 +90,13 @@ custom_dirs() {
 	r="$tmp/custom"
 	install_into "$r" /opt/shm LIBDIR=/opt/shm/lib64 INCLUDEDIR=/opt/shm/include/shmipc-1 \
 		PKGCONFIGDIR=/opt/shm/lib64/pkgconfig || return 1
-	grep -qx 'libdir=${exec_prefix}/lib64' "$r/opt/shm/lib64/pkgconfig/shmipc.pc" &&
-		grep -qx 'includedir=${prefix}/include/shmipc-1' "$r/opt/shm/lib64/pkgconfig/shmipc.pc" || {
+	# The lines as pkg-config files hold them, variables unexpanded.
+	# shellcheck disable=SC2016
+	if ! grep -qx 'libdir=${exec_prefix}/lib64' "$r/opt/shm/lib64/pkgconfig/shmipc.pc" ||
+		! grep -qx 'includedir=${prefix}/include/shmipc-1' "$r/opt/shm/lib64/pkgconfig/shmipc.pc"; then
 		cat "$r/opt/shm/lib64/pkgconfig/shmipc.pc"
 		return 1
-	}
+	fi
 	# shellcheck disable=SC2046
 	$CC -o "$tmp/app-custom" "$app" $(pc "$r" /opt/shm/lib64 --cflags --libs) &&
 		LD_LIBRARY_PATH="$r/opt/shm/lib64" "$tmp/app-custom"

@@ -68,6 +68,7 @@ copies_20_mib_through_stdin_and_stdout() {
 reports_a_killed_receiver() {
 	head -c 1000000 /dev/urandom >"$tmp/in" || return 1
 	mkfifo "$tmp/fifo" || return 1
+	# shellcheck disable=SC2217 # opening the fifo is the point: it never reads
 	sleep 30 <"$tmp/fifo" & reader=$!
 	"$shmcp" recv -k "$key" -s 65536 "$tmp/fifo" & receiver=$!
 	"$shmcp" send -k "$key" -s 65536 "$tmp/in" 2>"$tmp/err" & sender=$!

@@ -10,6 +10,7 @@
 # Prints "ok name" / "not ok name" lines for tests/run.sh.
 
 set -u
+: "${srcdir:?srcdir must name userspace/ (tests/run.sh exports it)}"
 lib="$O/lib"
 so="$lib/libshmipc.so.1.0.0"
 tmp=$(mktemp -d) || exit 1
