@@ -384,23 +384,6 @@ static bool region_bad(const void *mem, size_t size)
 	return !mem || ((uintptr_t)mem & 7) || size < SHMIPC_CHAN_HDR_SIZE + CAP_MIN;
 }
 
-static int init_alive(pthread_mutex_t *m)
-{
-	pthread_mutexattr_t attr;
-	int err;
-
-	err = pthread_mutexattr_init(&attr);
-	if (err)
-		return err;
-	err = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-	if (!err)
-		err = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-	if (!err)
-		err = pthread_mutex_init(m, &attr);
-	pthread_mutexattr_destroy(&attr);
-	return err;
-}
-
 int shmipc_chan_init(void *mem, size_t size)
 {
 	struct chan_hdr *h = mem;
@@ -416,7 +399,8 @@ int shmipc_chan_init(void *mem, size_t size)
 	h->cap = cap_for(size);
 	h->abi = abi_tag();
 	for (int i = 0; i < 2; i++) {
-		err = init_alive(&h->alive[i].mutex);
+		err = libshmipc_robust_mutex_init(&h->alive[i].mutex,
+						  PTHREAD_MUTEX_DEFAULT);
 		if (err)
 			return fail(err);
 	}

@@ -7,6 +7,8 @@
 #ifndef LIBSHMIPC_INTERNAL_H
 #define LIBSHMIPC_INTERNAL_H
 
+#include <pthread.h>
+
 /*
  * Both headers are called shmipc.h: the public one is reached by its path,
  * the ABI one through -I<repo>/uapi. Their guards differ.
@@ -44,5 +46,8 @@ LIBSHMIPC_HIDDEN int libshmipc_ioctl(unsigned long request, void *arg);
  */
 LIBSHMIPC_HIDDEN int libshmipc_copy_out(void *to, const void *from, size_t len);
 LIBSHMIPC_HIDDEN int libshmipc_copy_in(void *to, const void *from, size_t len);
+
+/* A robust, process-shared pthread mutex of a type (mutex.c). */
+LIBSHMIPC_HIDDEN int libshmipc_robust_mutex_init(pthread_mutex_t *m, int type);
 
 #endif /* LIBSHMIPC_INTERNAL_H */

@@ -72,14 +72,16 @@ static pthread_mutex_t *mutex_of(shmipc_mutex_t *mutex)
 	return &slot->m;
 }
 
-int shmipc_mutex_init(shmipc_mutex_t *mutex)
+/*
+ * A robust, process-shared pthread mutex of @type at @m: what
+ * shmipc_mutex_t wraps, and what each end of a channel holds while open.
+ * Returns 0 or an error number.
+ */
+int libshmipc_robust_mutex_init(pthread_mutex_t *m, int type)
 {
-	struct mutex_slot *slot = (struct mutex_slot *)mutex;
 	pthread_mutexattr_t attr;
 	int err;
 
-	if (!mutex || ((uintptr_t)mutex & (_Alignof(shmipc_mutex_t) - 1)))
-		return EINVAL;
 	err = pthread_mutexattr_init(&attr);
 	if (err)
 		return err;
@@ -87,13 +89,23 @@ int shmipc_mutex_init(shmipc_mutex_t *mutex)
 	if (!err)
 		err = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
 	if (!err)
-		err = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
-	if (!err) {
-		__atomic_store_n(&slot->magic, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&slot->state, MUTEX_SOUND, __ATOMIC_RELAXED);
-		err = pthread_mutex_init(&slot->m, &attr);
-	}
+		err = pthread_mutexattr_settype(&attr, type);
+	if (!err)
+		err = pthread_mutex_init(m, &attr);
 	pthread_mutexattr_destroy(&attr);
+	return err;
+}
+
+int shmipc_mutex_init(shmipc_mutex_t *mutex)
+{
+	struct mutex_slot *slot = (struct mutex_slot *)mutex;
+	int err;
+
+	if (!mutex || ((uintptr_t)mutex & (_Alignof(shmipc_mutex_t) - 1)))
+		return EINVAL;
+	__atomic_store_n(&slot->magic, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&slot->state, MUTEX_SOUND, __ATOMIC_RELAXED);
+	err = libshmipc_robust_mutex_init(&slot->m, PTHREAD_MUTEX_ERRORCHECK);
 	if (err)
 		return err;
 	/* Published last: a locker that sees the magic sees the mutex. */
