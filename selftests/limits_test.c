@@ -206,6 +206,23 @@ static long next_id_now(void)
 }
 
 /*
+ * The id of index @idx and sequence @seq in the kernel's layout, which the
+ * module's ipcmni parameter states: 15 bits of index, 24 under
+ * ipcmni_extend. Set by the test before its children start.
+ */
+static int idx_bits = 15;
+#define ID(seq, idx)	((seq) << idx_bits | (idx))
+
+static void read_idx_bits(struct __test_metadata *_metadata)
+{
+	char buf[32];
+
+	ASSERT_EQ(0, read_param("ipcmni", buf, sizeof(buf)));
+	idx_bits = __builtin_ctzl(strtoul(buf, NULL, 10));
+	ASSERT_TRUE(idx_bits == 15 || idx_bits == 24) TH_LOG("ipcmni %s", buf);
+}
+
+/*
  * kernel.shm_next_id, as checkpoint/restore tools use it: the next create
  * gets that id (its index, or the first free one above, and its sequence)
  * and sets it back to -1; a create refused before that leaves it set.
@@ -215,27 +232,27 @@ static int next_id_body(int which, const struct api *a, void *arg)
 	int id, taken;
 
 	see(which, next_id_now());				/* -1 */
-	CHILD_CHECK(write_sysctl("shm_next_id", 7 << 15 | 42) == 0);
+	CHILD_CHECK(write_sysctl("shm_next_id", ID(7, 42)) == 0);
 	see(which, get_result(a, 0));				/* EINVAL */
 	see(which, next_id_now());				/* still set */
 	taken = a->get(IPC_PRIVATE, PG, IPC_CREAT | 0600);
-	see(which, taken);					/* 229418 */
+	see(which, taken);					/* ID(7, 42) */
 	see(which, next_id_now());				/* -1 */
 	/* Then the usual allocation again, from the start of the table. */
 	see(which, a->get(IPC_PRIVATE, PG, IPC_CREAT | 0600));
 	/* A taken index: the first free one above, with the asked sequence. */
-	CHILD_CHECK(write_sysctl("shm_next_id", 3 << 15 | 42) == 0);
+	CHILD_CHECK(write_sysctl("shm_next_id", ID(3, 42)) == 0);
 	id = a->get(0x6e0000 + which, PG, IPC_CREAT | 0600);
-	see(which, id);						/* 3 << 15 | 43 */
+	see(which, id);						/* ID(3, 43) */
 	see(which, a->get(0x6e0000 + which, PG, 0600) == id);	/* its key */
 	/* The id works: stat, attach, remove, and the stale one does not. */
 	see(which, ctl_result(a, id, IPC_STAT, &(struct shmid_ds){ 0 }));
 	see(which, ctl_result(a, taken, IPC_RMID, NULL));
 	see(which, ctl_result(a, taken, IPC_STAT, &(struct shmid_ds){ 0 }));
-	CHILD_CHECK(write_sysctl("shm_next_id", 5 << 15 | 42) == 0);
-	see(which, a->get(IPC_PRIVATE, PG, IPC_CREAT | 0600));	/* 5 << 15 | 42 */
+	CHILD_CHECK(write_sysctl("shm_next_id", ID(5, 42)) == 0);
+	see(which, a->get(IPC_PRIVATE, PG, IPC_CREAT | 0600));	/* ID(5, 42) */
 	/* Index 42 again, with sequence 5: the id of sequence 7 is stale. */
-	see(which, ctl_result(a, 7 << 15 | 42, IPC_STAT, &(struct shmid_ds){ 0 }));
+	see(which, ctl_result(a, ID(7, 42), IPC_STAT, &(struct shmid_ds){ 0 }));
 	return 0;
 }
 
@@ -244,18 +261,19 @@ TEST_F(limits, shm_next_id_of_the_namespace)
 	/* Only kernels with CONFIG_CHECKPOINT_RESTORE have it (not the debug one). */
 	if (access("/proc/sys/kernel/shm_next_id", F_OK))
 		SKIP(return, "no kernel.shm_next_id: CONFIG_CHECKPOINT_RESTORE is off");
+	read_idx_bits(_metadata);
 	RUN_BOTH(next_id_body, NULL);
 	EXPECT_EQ(-1, seen->v[0][0]);
 	EXPECT_EQ(-EINVAL, seen->v[0][1]);
-	EXPECT_EQ(7 << 15 | 42, seen->v[0][2]);
-	EXPECT_EQ(7 << 15 | 42, seen->v[0][3]);
+	EXPECT_EQ(ID(7, 42), seen->v[0][2]);
+	EXPECT_EQ(ID(7, 42), seen->v[0][3]);
 	EXPECT_EQ(-1, seen->v[0][4]);
-	EXPECT_EQ(3 << 15 | 43, seen->v[0][6]);
+	EXPECT_EQ(ID(3, 43), seen->v[0][6]);
 	EXPECT_EQ(1, seen->v[0][7]);
 	EXPECT_EQ(0, seen->v[0][8]);
 	EXPECT_EQ(0, seen->v[0][9]);
 	EXPECT_EQ(-EINVAL, seen->v[0][10]);
-	EXPECT_EQ(5 << 15 | 42, seen->v[0][11]);
+	EXPECT_EQ(ID(5, 42), seen->v[0][11]);
 	EXPECT_EQ(-EINVAL, seen->v[0][12]);
 }
 
@@ -360,15 +378,13 @@ static int id_cycle_body(int which, const struct api *a, void *arg)
 
 TEST_F(limits, ids_cycle_as_the_kernels_whatever_shmmni)
 {
-	char ipcmni[32];
-
+	read_idx_bits(_metadata);
 	RUN_BOTH(id_cycle_body, NULL);
 	EXPECT_EQ(3, seen->v[0][3]);
 	EXPECT_EQ(63, seen->v[0][63]);
-	/* The module states the layout it follows, as the kernel's. */
-	ASSERT_EQ(0, read_param("ipcmni", ipcmni, sizeof(ipcmni)));
-	EXPECT_STREQ(seen->v[0][64] == 64 ? "16777216\n" : "32768\n", ipcmni);
-	TH_LOG("the 65th id: %ld, ipcmni %s", seen->v[0][64], ipcmni);
+	/* The module follows the kernel's layout and minimum cycle. */
+	EXPECT_EQ(idx_bits == 24 ? 64 : ID(1, 0), seen->v[0][64]);
+	TH_LOG("the 65th id: %ld, %d bits of index", seen->v[0][64], idx_bits);
 }
 
 /*
