@@ -163,6 +163,32 @@ static bool shmipc_seg_kill_unused(struct shmipc_seg *seg)
 }
 
 /*
+ * The highest index in use below @end, or -1: a binary search over
+ * xa_find() (the first index in use at or above a point), as
+ * ipc_search_maxidx() does over the idr, so that removing the highest
+ * segment costs a few lookups, not one per index below it. Called with
+ * ns->lock held.
+ */
+static int shmipc_ns_highest_idx(struct shmipc_ns *ns, unsigned long end)
+{
+	unsigned long lo = 0, hi = end, mid, idx = 0;
+
+	if (!end || !xa_find(&ns->ids, &idx, end - 1, XA_PRESENT))
+		return -1;
+	/* An index in use is in [lo, hi), and none is above hi. */
+	lo = idx;
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		idx = mid;
+		if (xa_find(&ns->ids, &idx, end - 1, XA_PRESENT))
+			lo = idx;
+		else
+			hi = mid;
+	}
+	return (int)lo;
+}
+
+/*
  * A dead segment leaves the tables. Called with ns->lock held. Drops the
  * id table's reference.
  */
@@ -176,11 +202,8 @@ static void shmipc_seg_destroy(struct shmipc_seg *seg)
 	WARN_ON_ONCE(!seg->dead);
 	xa_erase(&ns->ids, idx);
 	/* The highest index in use, which IPC_INFO and SHM_INFO return. */
-	if (idx == ns->max_idx) {
-		while (--idx >= 0 && !xa_load(&ns->ids, idx))
-			;
-		ns->max_idx = idx;
-	}
+	if (idx == ns->max_idx)
+		ns->max_idx = shmipc_ns_highest_idx(ns, idx);
 	ns->nr_segs--;
 	ns->nr_pages -= shmipc_seg_pages(seg);
 	/* As shm_destroy(): a locked segment's charge goes with it. */

@@ -67,6 +67,38 @@ TEST_F(info, ipc_info_returns_limits_and_highest_index)
 	EXPECT_EQ(1, seen->v[0][6]);
 }
 
+/*
+ * The highest index as segments go in a scattered order, down to none:
+ * each removal of the highest one has to find the next highest, however
+ * far below it is.
+ */
+#define SCATTER	200
+
+static int highest_index_body(int which, const struct api *a, void *arg)
+{
+	struct shminfo si;
+	int ids[SCATTER], i, k;
+
+	for (i = 0; i < SCATTER; i++) {
+		ids[i] = a->get(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+		CHILD_CHECK(ids[i] >= 0);
+	}
+	/* 73 is prime to SCATTER: every index once, far apart. */
+	for (i = 0; i < SCATTER; i++) {
+		k = (i * 73 + 199) % SCATTER;
+		CHILD_CHECK(a->ctl(ids[k], IPC_RMID, NULL) == 0);
+		see(which, ctl_result(a, 0, IPC_INFO, &si));
+	}
+	return 0;
+}
+
+TEST_F(info, the_highest_index_follows_removals_in_any_order)
+{
+	RUN_BOTH(highest_index_body, NULL);
+	EXPECT_EQ(SCATTER, (int)seen->n[0]);
+	EXPECT_EQ(0, seen->v[0][SCATTER - 1]);
+}
+
 /* SHM_INFO: ids in use, pages in all, pages resident. */
 static int shm_info_body(int which, const struct api *a, void *arg)
 {
