@@ -29,21 +29,14 @@
  * namespace's, since ids made since must keep their layout.
  */
 unsigned int shmipc_idx_bits __read_mostly = 15;
-static unsigned int shmipc_cycle_min __read_mostly = RADIX_TREE_MAP_SIZE;
-static unsigned int shmipc_ipcmni = 1U << 15;
-module_param_named(ipcmni, shmipc_ipcmni, uint, 0444);
-MODULE_PARM_DESC(ipcmni, "Index space of ids, as the kernel's: 32768, or 16777216 with ipcmni_extend (read-only)");
 
 void __init shmipc_ids_init(void)
 {
 	struct ipc_namespace *ipc_ns = init_task.nsproxy->ipc_ns;
 
-	if (shmipc_ipc_sysctl_max(ipc_ns, &ipc_ns->shm_ctlmni) !=
+	if (shmipc_ipc_sysctl_max(ipc_ns, &ipc_ns->shm_ctlmni) ==
 	    1 << SHMIPC_IDX_BITS_MAX)
-		return;
-	shmipc_idx_bits = SHMIPC_IDX_BITS_MAX;
-	shmipc_cycle_min = RADIX_TREE_MAP_SIZE * RADIX_TREE_MAP_SIZE;
-	shmipc_ipcmni = 1U << SHMIPC_IDX_BITS_MAX;
+		shmipc_idx_bits = SHMIPC_IDX_BITS_MAX;
 }
 
 /* The largest sequence number an id can carry. */
@@ -52,11 +45,33 @@ u32 shmipc_seq_max(void)
 	return INT_MAX >> shmipc_idx_bits;
 }
 
-/* The shortest cycle of indices (shmipc_ns_cycle()). */
+/* The shortest cycle of indices (shmipc_ns_cycle()), as ipc/util.h's. */
 unsigned int shmipc_min_cycle(void)
 {
-	return shmipc_cycle_min;
+	if (shmipc_idx_bits == SHMIPC_IDX_BITS_MAX)
+		return RADIX_TREE_MAP_SIZE * RADIX_TREE_MAP_SIZE;
+	return RADIX_TREE_MAP_SIZE;
 }
+
+/* The ipcmni parameter shows the layout; it is the kernel's to choose. */
+static int shmipc_set_ipcmni(const char *val, const struct kernel_param *kp)
+{
+	return -EPERM;
+}
+
+static int shmipc_get_ipcmni(char *buffer, const struct kernel_param *kp)
+{
+	return scnprintf(buffer, PAGE_SIZE, "%u\n", shmipc_idx_max() + 1);
+}
+
+static const struct kernel_param_ops shmipc_ipcmni_ops = {
+	.set = shmipc_set_ipcmni,
+	.get = shmipc_get_ipcmni,
+};
+
+module_param_cb(ipcmni, &shmipc_ipcmni_ops, NULL, 0444);
+__MODULE_PARM_TYPE(ipcmni, "uint");
+MODULE_PARM_DESC(ipcmni, "Index space of ids, as the kernel's: 32768, or 16777216 with ipcmni_extend (read-only)");
 
 static unsigned long shmipc_shmmax_cap = ULONG_MAX;
 module_param_named(shmmax, shmipc_shmmax_cap, ulong, 0644);

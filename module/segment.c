@@ -57,18 +57,30 @@ void shmipc_seg_put(struct shmipc_seg *seg)
 	kref_put(&seg->ref, shmipc_seg_release);
 }
 
+/*
+ * The segment the id table holds for @id, index and sequence, or NULL.
+ * Called with ns->lock held or under RCU.
+ */
+static struct shmipc_seg *shmipc_seg_at(struct shmipc_ns *ns, int id)
+{
+	struct shmipc_seg *seg;
+
+	if (id < 0)
+		return NULL;
+	seg = xa_load(&ns->ids, shmipc_id_idx(id));
+	if (!seg || seg->seq != shmipc_id_seq(id))
+		return NULL;
+	return seg;
+}
+
 /* Called with ns->lock held. Returns the segment or ERR_PTR(-EINVAL). */
 struct shmipc_seg *shmipc_seg_find(struct shmipc_ns *ns, int id)
 {
 	struct shmipc_seg *seg;
 
 	lockdep_assert_held(&ns->lock);
-	if (id < 0)
-		return ERR_PTR(-EINVAL);
-	seg = xa_load(&ns->ids, shmipc_id_idx(id));
-	if (!seg || seg->seq != shmipc_id_seq(id))
-		return ERR_PTR(-EINVAL);
-	return seg;
+	seg = shmipc_seg_at(ns, id);
+	return seg ?: ERR_PTR(-EINVAL);
 }
 
 /*
@@ -280,11 +292,9 @@ static struct shmipc_seg *shmipc_seg_get_rcu(struct shmipc_ns *ns, int id,
 {
 	struct shmipc_seg *seg;
 
-	if (id < 0)
-		return ERR_PTR(-EINVAL);
 	rcu_read_lock();
-	seg = xa_load(&ns->ids, shmipc_id_idx(id));
-	if (!seg || seg->seq != shmipc_id_seq(id))
+	seg = shmipc_seg_at(ns, id);
+	if (!seg)
 		seg = ERR_PTR(-EINVAL);
 	else if (want && !shmipc_seg_may(ns, seg, want))
 		seg = ERR_PTR(-EACCES);
