@@ -21,7 +21,8 @@ static long shmipc_ioctl_version(struct shmipc_version __user *uarg)
 		.abi_version = SHMIPC_ABI_VERSION,
 		.features = SHMIPC_FEATURE_GET | SHMIPC_FEATURE_CTL |
 			    SHMIPC_FEATURE_AT | SHMIPC_FEATURE_DT |
-			    SHMIPC_FEATURE_INFO | SHMIPC_FEATURE_LOCK,
+			    SHMIPC_FEATURE_INFO | SHMIPC_FEATURE_LOCK |
+			    SHMIPC_FEATURE_LIFETIME,
 	};
 
 	if (shmipc_huge_available())
@@ -46,6 +47,9 @@ static long shmipc_ioctl_get(struct file *file, struct shmipc_get __user *uarg)
 	if (!(args.flags & SHMIPC_SHM_HUGETLB) &&
 	    args.flags >> SHMIPC_SHM_HUGE_SHIFT)
 		return -EINVAL;
+	ret = shmipc_life_check(&args);
+	if (ret)
+		return ret;
 	ns = shmipc_ns_of_caller(file);
 	if (IS_ERR(ns))
 		return PTR_ERR(ns);
@@ -153,15 +157,22 @@ static int __init shmipc_init(void)
 	int err;
 
 	shmipc_ids_init();
-	err = shmipc_listing_init();
+	err = shmipc_life_init();
 	if (err)
 		return err;
+	err = shmipc_listing_init();
+	if (err)
+		goto life;
 	shmipc_huge_init();
 	err = misc_register(&shmipc_misc);
-	if (err) {
-		shmipc_huge_exit();
-		shmipc_listing_exit();
-	}
+	if (err)
+		goto huge;
+	return 0;
+huge:
+	shmipc_huge_exit();
+	shmipc_listing_exit();
+life:
+	shmipc_life_exit();
 	return err;
 }
 
@@ -171,6 +182,7 @@ static void __exit shmipc_exit(void)
 	misc_deregister(&shmipc_misc);
 	shmipc_listing_exit();
 	shmipc_ns_exit();
+	shmipc_life_exit();
 	shmipc_huge_exit();
 	shmipc_lock_exit();
 }

@@ -39,6 +39,7 @@ void shmipc_seg_fill_ds(struct shmipc_seg *seg, struct shmipc_ds *ds,
 	ds->lpid = pid_nr_ns(seg->lpid, pid_ns);
 	ds->nattch = seg->nattch;
 	spin_unlock(&seg->lock);
+	shmipc_life_fill_ds(seg, ds);
 }
 
 /*

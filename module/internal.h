@@ -52,6 +52,7 @@
 struct file;
 struct ipc_namespace;
 struct pid;
+struct shmipc_life;
 struct pid_namespace;
 struct user_namespace;
 
@@ -121,9 +122,11 @@ struct shmipc_seg {
 	size_t size;			/* bytes, as asked */
 	time64_t ctime;
 	struct pid *cpid;
+	struct shmipc_life *life;	/* NULL: persist, as SysV's */
 
 	spinlock_t lock;		/* what attaching changes: */
 	bool dead;			/* destroyed: no attach may count */
+	bool attached;			/* by a VMA, ever */
 	unsigned long nattch;		/* VMAs mapping it, and pins */
 	time64_t atime, dtime;
 	struct pid *lpid;
@@ -162,7 +165,20 @@ struct shmipc_seg *shmipc_seg_pin(struct shmipc_ns *ns, int id, umode_t want);
 void shmipc_seg_unpin(struct shmipc_seg *seg);
 int shmipc_seg_attach(struct shmipc_seg *seg);
 void shmipc_seg_detach(struct shmipc_seg *seg);
+void shmipc_seg_expire(struct shmipc_seg *seg);
 void shmipc_ns_clear(struct shmipc_ns *ns);
+
+/* lifetime.c */
+int shmipc_life_init(void);
+void shmipc_life_exit(void);
+int shmipc_life_check(const struct shmipc_get *args);
+int shmipc_life_alloc(struct shmipc_seg *seg, const struct shmipc_get *args);
+void shmipc_life_free(struct shmipc_seg *seg);
+void shmipc_life_start(struct shmipc_seg *seg);
+void shmipc_life_idle(struct shmipc_seg *seg);
+void shmipc_life_stop(struct shmipc_seg *seg);
+void shmipc_life_fill_ds(struct shmipc_seg *seg, struct shmipc_ds *ds);
+const char *shmipc_life_name(const struct shmipc_seg *seg);
 
 /* listing.c */
 int shmipc_listing_init(void);

@@ -2,7 +2,9 @@
 /*
  * shmipc: /proc/shmipc/shm, the segments of the opener's IPC namespace in
  * the layout of /proc/sysvipc/shm, for ipcs-like tools and for finding a
- * leaked IPC_PRIVATE segment.
+ * leaked IPC_PRIVATE segment; /proc/shmipc/lifetime, what shmipc adds to
+ * each, in a file of its own since ipcs reads the first line by line with
+ * a fixed format.
  *
  * As /proc/sysvipc/shm, the namespaces are the opener's (IPC at open, user
  * and pid of the file's opener), every segment is listed whatever its mode,
@@ -22,6 +24,8 @@
 
 #define SHMIPC_LIST_HEADER \
 	"       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap\n"
+#define SHMIPC_LIFE_HEADER \
+	"       key      shmid lifetime           ttl   expires_ms\n"
 
 struct shmipc_listing {
 	struct shmipc_ns *ns;
@@ -93,6 +97,30 @@ static const struct seq_operations shmipc_list_ops = {
 	.show = shmipc_list_show,
 };
 
+/* ttl in seconds; expires_ms as IPC_STAT gives it, -1 when not counting. */
+static int shmipc_life_show(struct seq_file *m, void *v)
+{
+	struct shmipc_listing *l = m->private;
+	struct shmipc_ds ds = { 0 };
+
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(m, SHMIPC_LIFE_HEADER);
+		return 0;
+	}
+	shmipc_seg_fill_ds(v, &ds, seq_user_ns(m), l->pid_ns);
+	seq_printf(m, "%10d %10d %-11s %10u %12lld\n", ds.perm.key,
+		   ((struct shmipc_seg *)v)->id, shmipc_life_name(v), ds.ttl,
+		   ds.expires_ms);
+	return 0;
+}
+
+static const struct seq_operations shmipc_life_ops = {
+	.start = shmipc_list_start,
+	.next = shmipc_list_next,
+	.stop = shmipc_list_stop,
+	.show = shmipc_life_show,
+};
+
 static int shmipc_list_open(struct inode *inode, struct file *file)
 {
 	struct shmipc_listing *l;
@@ -101,7 +129,7 @@ static int shmipc_list_open(struct inode *inode, struct file *file)
 	ns = shmipc_ns_current();
 	if (IS_ERR(ns))
 		return PTR_ERR(ns);
-	l = __seq_open_private(file, &shmipc_list_ops, sizeof(*l));
+	l = __seq_open_private(file, pde_data(inode), sizeof(*l));
 	if (!l) {
 		shmipc_ns_put(ns);
 		return -ENOMEM;
@@ -132,7 +160,10 @@ int shmipc_listing_init(void)
 	shmipc_proc_dir = proc_mkdir("shmipc", NULL);
 	if (!shmipc_proc_dir)
 		return -ENOMEM;
-	if (!proc_create("shm", 0444, shmipc_proc_dir, &shmipc_list_proc_ops)) {
+	if (!proc_create_data("shm", 0444, shmipc_proc_dir,
+			      &shmipc_list_proc_ops, (void *)&shmipc_list_ops) ||
+	    !proc_create_data("lifetime", 0444, shmipc_proc_dir,
+			      &shmipc_list_proc_ops, (void *)&shmipc_life_ops)) {
 		proc_remove(shmipc_proc_dir);
 		return -ENOMEM;
 	}

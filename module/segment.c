@@ -33,6 +33,7 @@ static void shmipc_seg_free(struct shmipc_seg *seg)
 	fput(seg->file);
 	put_pid(seg->cpid);
 	put_pid(seg->lpid);
+	shmipc_life_free(seg);
 	kfree_rcu(seg, rcu);
 }
 
@@ -220,30 +221,57 @@ static void shmipc_seg_destroy(struct shmipc_seg *seg)
 	ns->nr_pages -= shmipc_seg_pages(seg);
 	/* As shm_destroy(): a locked segment's charge goes with it. */
 	shmipc_seg_unlock(seg);
+	shmipc_life_stop(seg);
 	shmipc_seg_put(seg);
 }
 
-/* IPC_RMID. Called with ns->lock held. */
-static void shmipc_seg_remove(struct shmipc_seg *seg)
+/*
+ * What IPC_RMID does first: the key is free from now on, and the segment
+ * marked SHM_DEST. Called with ns->lock held, on a segment not yet removed.
+ */
+static void shmipc_seg_unkey(struct shmipc_seg *seg)
 {
 	struct shmipc_ns *ns = seg->ns;
 
 	lockdep_assert_held(&ns->lock);
-	if (seg->mode & SHMIPC_SHM_DEST)
-		return;
 	if (seg->key != SHMIPC_IPC_PRIVATE) {
 		rhashtable_remove_fast(&ns->keys, &seg->key_node,
 				       shmipc_key_params);
 		WRITE_ONCE(seg->key, SHMIPC_IPC_PRIVATE);
 	}
 	WRITE_ONCE(seg->mode, seg->mode | SHMIPC_SHM_DEST);
+}
+
+/* IPC_RMID. Called with ns->lock held. */
+static void shmipc_seg_remove(struct shmipc_seg *seg)
+{
+	lockdep_assert_held(&seg->ns->lock);
+	if (seg->mode & SHMIPC_SHM_DEST)
+		return;
+	shmipc_seg_unkey(seg);
 	if (shmipc_seg_kill_unused(seg))
 		shmipc_seg_destroy(seg);
 }
 
 /*
+ * The end of a lifetime (lifetime.c): as IPC_RMID, but only if nothing
+ * is attached, and then at once; else nothing changes, and the next time
+ * nattch falls to 0 the lifetime is asked again. Called with ns->lock
+ * held.
+ */
+void shmipc_seg_expire(struct shmipc_seg *seg)
+{
+	lockdep_assert_held(&seg->ns->lock);
+	if (seg->mode & SHMIPC_SHM_DEST || !shmipc_seg_kill_unused(seg))
+		return;
+	shmipc_seg_unkey(seg);
+	shmipc_seg_destroy(seg);
+}
+
+/*
  * nattch of @seg fell to 0: destroy it if it was removed, or remove it
- * under kernel.shm_rmid_forced, as SysV's. An attach may have come in
+ * under kernel.shm_rmid_forced, as SysV's; else its lifetime says what
+ * happens. An attach may have come in
  * since, which shmipc_seg_kill_unused() sees. The caller holds another
  * reference on @seg (a VMA's file, a pin's), so the segment outlives the
  * lock it is destroyed under.
@@ -258,6 +286,8 @@ static void shmipc_seg_last_drop(struct shmipc_seg *seg)
 			shmipc_seg_destroy(seg);
 	} else if (shmipc_ns_rmid_forced(ns)) {
 		shmipc_seg_remove(seg);
+	} else if (seg->life) {
+		shmipc_life_idle(seg);
 	}
 	mutex_unlock(&ns->lock);
 }
@@ -357,6 +387,7 @@ int shmipc_seg_attach(struct shmipc_seg *seg)
 		return -EINVAL;
 	}
 	seg->nattch++;
+	seg->attached = true;
 	old = shmipc_seg_touch(seg, &seg->atime);
 	spin_unlock(&seg->lock);
 	put_pid(old);
@@ -406,6 +437,12 @@ static struct shmipc_seg *shmipc_seg_alloc(const struct shmipc_get *args)
 		seg->file = shmipc_shmem_file(seg->name, args->size, acct);
 	if (IS_ERR(seg->file)) {
 		err = PTR_ERR(seg->file);
+		kfree(seg);
+		return ERR_PTR(err);
+	}
+	err = shmipc_life_alloc(seg, args);
+	if (err) {
+		fput(seg->file);
 		kfree(seg);
 		return ERR_PTR(err);
 	}
@@ -509,6 +546,7 @@ static int shmipc_seg_publish(struct shmipc_ns *ns, struct shmipc_seg *seg)
 	kref_get(&ns->ref);
 	ns->nr_segs++;
 	ns->nr_pages += pages;
+	shmipc_life_start(seg);
 	return seg->id;
 }
 

@@ -82,17 +82,45 @@ struct shmipc_version {
 #define SHMIPC_FEATURE_INFO	0x10ULL	/* IPC_INFO, SHM_INFO, SHM_STAT(_ANY) */
 #define SHMIPC_FEATURE_LOCK	0x20ULL	/* SHM_LOCK, SHM_UNLOCK */
 #define SHMIPC_FEATURE_HUGETLB	0x40ULL	/* SHM_HUGETLB, SHM_HUGE_* */
+#define SHMIPC_FEATURE_LIFETIME	0x80ULL	/* shmipc_get.lifetime, shmipc_ds's */
+
+/*
+ * Lifetimes (SHMIPC_IOC_GET.lifetime): how a segment is destroyed when
+ * nobody removes it. Each destroys it as an IPC_RMID would, and only
+ * while nothing is attached: the key is free at once, the memory freed.
+ * IPC_RMID works on every segment whatever its lifetime.
+ *   PERSIST      until IPC_RMID, as SysV's (the default)
+ *   CREATOR      once the creating process has exited (by any means) or
+ *                executed another program, and nothing is attached: at
+ *                that moment, or at the last detach after it
+ *   LAST_DETACH  at the first detach that leaves nothing attached, once
+ *                something was attached
+ *   TTL          once nothing has been attached for ttl seconds, counted
+ *                from creation and from each last detach
+ */
+#define SHMIPC_LIFE_PERSIST	0
+#define SHMIPC_LIFE_CREATOR	1
+#define SHMIPC_LIFE_LAST_DETACH	2
+#define SHMIPC_LIFE_TTL		3
+#define SHMIPC_LIFE_MAX		SHMIPC_LIFE_TTL
 
 /*
  * SHMIPC_IOC_GET: shmget(key, size, flags). The ioctl returns the segment's
  * id (>= 0), so a created segment's id can never be lost on the way out.
+ * lifetime and ttl apply to a segment this call creates; a lookup of an
+ * existing key checks them (EINVAL) and ignores them, as shmget() does a
+ * mode. ttl is 1 to SHMIPC_TTL_MAX with SHMIPC_LIFE_TTL, else 0.
  */
 struct shmipc_get {
 	__s32 key;		/* in: key, or SHMIPC_IPC_PRIVATE */
 	__u32 flags;		/* in: SHMIPC_GET_FLAGS */
 	__u64 size;		/* in: bytes; 0 looks up an existing key */
-	__u64 reserved[2];	/* in: zero */
+	__u32 lifetime;		/* in: SHMIPC_LIFE_* (0: persist) */
+	__u32 ttl;		/* in: seconds, for SHMIPC_LIFE_TTL */
+	__u64 reserved[1];	/* in: zero */
 };
+
+#define SHMIPC_TTL_MAX		(366U * 24 * 3600)	/* a year */
 
 struct shmipc_perm {
 	__s32 key;
@@ -115,7 +143,15 @@ struct shmipc_ds {
 	__s32 cpid;		/* creator */
 	__s32 lpid;		/* last attach or detach */
 	__u64 nattch;		/* current attachments */
-	__u64 reserved[4];	/* zero (IPC_SET: must be zero) */
+	__u32 lifetime;		/* SHMIPC_LIFE_* */
+	__u32 ttl;		/* seconds, for SHMIPC_LIFE_TTL */
+	/*
+	 * Milliseconds before a lifetime destroys it, if nothing attaches
+	 * meanwhile: a TTL countdown, or 0 for a segment whose lifetime
+	 * has ended and that waits for its last detach; else -1.
+	 */
+	__s64 expires_ms;
+	__u64 reserved[2];	/* zero (IPC_SET: must be zero) */
 };
 
 /* Limits and usage, as struct shminfo and struct shm_info (IPC_INFO, SHM_INFO). */
@@ -138,7 +174,8 @@ struct shmipc_info {
  * shmseg and shmall, SHM_INFO its used_ids, shm_tot, shm_rss and shm_swp
  * (pages), the rest zero. IPC_SET reads
  * u.ds.perm.uid, .gid and the nine bits of .mode and ignores the other
- * fields but u.ds.perm.pad and u.ds.reserved, which must be zero. The
+ * fields (lifetime, ttl and expires_ms among them) but u.ds.perm.pad and
+ * u.ds.reserved, which must be zero. The
  * ioctl returns what shmctl() returns: 0, an id (SHM_STAT, SHM_STAT_ANY)
  * or the highest index in use (IPC_INFO, SHM_INFO).
  *
