@@ -147,6 +147,72 @@ int shmipc_dt(const void *shmaddr);
 int shmipc_ctl(int shmid, int cmd, struct shmid_ds *buf);
 
 /*
+ * Lifetimes: how a segment goes when nobody removes it (shmipc's, beyond
+ * SysV). A lifetime ends as IPC_RMID would end it (the key is free at
+ * once), but only while nothing is attached; IPC_RMID still works on
+ * every segment.
+ *   SHMIPC_LIFETIME_PERSIST      until IPC_RMID, as SysV's (the default)
+ *   SHMIPC_LIFETIME_CREATOR      once the creating process has exited (by
+ *                                any means: exit, a signal, SIGKILL, the
+ *                                OOM killer) or executed another program,
+ *                                and nothing is attached: at that moment
+ *                                or at the last detach after it. An exit
+ *                                is seen at once, an exec within 100 ms.
+ *   SHMIPC_LIFETIME_LAST_DETACH  at the first detach that leaves nothing
+ *                                attached, once something was attached
+ *   SHMIPC_LIFETIME_TTL          once nothing has been attached for ttl
+ *                                seconds (1 to a year), counted from
+ *                                creation and from each last detach
+ */
+#define SHMIPC_LIFETIME_PERSIST		0
+#define SHMIPC_LIFETIME_CREATOR		1
+#define SHMIPC_LIFETIME_LAST_DETACH	2
+#define SHMIPC_LIFETIME_TTL		3
+
+/* long long, which strict C89 lacks but every compiler of it here has. */
+#ifdef __GNUC__
+#define SHMIPC_LONG_LONG	__extension__ long long
+#else
+#define SHMIPC_LONG_LONG	long long
+#endif
+
+struct shmipc_lifetime {
+	unsigned int policy;	/* SHMIPC_LIFETIME_* */
+	unsigned int ttl;	/* seconds, for SHMIPC_LIFETIME_TTL; else 0 */
+	/*
+	 * shmipc_stat_lifetime() only: milliseconds before the lifetime
+	 * destroys the segment if nothing attaches meanwhile (a ttl
+	 * countdown), 0 when the lifetime has ended and the segment waits
+	 * for its last detach, else -1.
+	 */
+	SHMIPC_LONG_LONG expires_ms;
+};
+
+/*
+ * shmipc_get_lifetime - shmipc_get(), giving a segment it creates a lifetime
+ *
+ * As shmipc_get(key, size, shmflg); a segment this call creates gets the
+ * policy and ttl of *lifetime (expires_ms is ignored). Looking up an
+ * existing key ignores them, as it ignores the mode bits. lifetime NULL
+ * is SHMIPC_LIFETIME_PERSIST.
+ *
+ * Returns the segment id, or -1 with errno as shmipc_get(), and:
+ *   EINVAL   an unknown policy; a ttl of 0 or above a year with
+ *            SHMIPC_LIFETIME_TTL, or not 0 without it; a module older
+ *            than lifetimes
+ *   EFAULT   lifetime is not readable memory
+ */
+int shmipc_get_lifetime(key_t key, size_t size, int shmflg,
+			const struct shmipc_lifetime *lifetime);
+
+/*
+ * shmipc_stat_lifetime - a segment's lifetime, as IPC_STAT gives its state
+ *
+ * Fills *lifetime. Returns 0, or -1 with errno as shmipc_ctl(IPC_STAT).
+ */
+int shmipc_stat_lifetime(int shmid, struct shmipc_lifetime *lifetime);
+
+/*
  * Process-shared semaphores.
  *
  * Place a shmipc_sem_t in a segment (or any MAP_SHARED memory) and every

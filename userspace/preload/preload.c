@@ -38,6 +38,16 @@
  * the kernel's and shmctl takes its command as is (no IPC_64 bit): true
  * of x86-64, the one architecture this is built for.
  *
+ * SHMIPC_LIFETIME gives the segments a program on shmipc creates a
+ * lifetime (see shmipc_get_lifetime(3)), so that, say, a fuzzer killed
+ * between its shmget() and its IPC_RMID leaves nothing behind:
+ *   SHMIPC_LIFETIME=POLICY[,private]
+ * POLICY is persist, creator, last-detach or ttl=SECONDS; with ",private"
+ * only IPC_PRIVATE segments get it, and keyed ones persist. A value that
+ * does not parse fails every shmget() that creates on shmipc with EINVAL
+ * rather than leave segments a lifetime that was not asked for. The
+ * variable is read once, at the first shmget().
+ *
  * glibc defines one version of each of these symbols on x86-64
  * (GLIBC_2.2.5). The ones here carry no version (libshmipc-preload.map
  * names no version node), and an unversioned definition satisfies a
@@ -98,11 +108,57 @@ enum route preload_route(void)
 	return r;
 }
 
+/* SHMIPC_LIFETIME, parsed once. */
+static struct shmipc_lifetime env_lifetime;
+static int env_lifetime_valid, env_lifetime_private_only;
+static pthread_once_t env_lifetime_once = PTHREAD_ONCE_INIT;
+
+static void parse_env_lifetime(void)
+{
+	static const char suffix[] = ",private";
+	const char *env = getenv("SHMIPC_LIFETIME");
+	char policy[32];
+	size_t len;
+
+	env_lifetime_valid = 1;
+	if (!env)
+		return;
+	len = strlen(env);
+	if (len > sizeof(suffix) - 1 &&
+	    strcmp(env + len - (sizeof(suffix) - 1), suffix) == 0) {
+		env_lifetime_private_only = 1;
+		len -= sizeof(suffix) - 1;
+	}
+	if (len >= sizeof(policy)) {
+		env_lifetime_valid = 0;
+		return;
+	}
+	memcpy(policy, env, len);
+	policy[len] = '\0';
+	env_lifetime_valid = libshmipc_lifetime_parse(policy, &env_lifetime) == 0;
+}
+
+static int preload_shmget(key_t key, size_t size, int shmflg)
+{
+	pthread_once(&env_lifetime_once, parse_env_lifetime);
+	if (env_lifetime_private_only && key != IPC_PRIVATE)
+		return shmipc_get(key, size, shmflg);
+	if (!env_lifetime_valid) {
+		/* Only a call that may create is refused. */
+		if (key == IPC_PRIVATE || (shmflg & IPC_CREAT)) {
+			errno = EINVAL;
+			return -1;
+		}
+		return shmipc_get(key, size, shmflg);
+	}
+	return shmipc_get_lifetime(key, size, shmflg, &env_lifetime);
+}
+
 int shmget(key_t key, size_t size, int shmflg)
 {
 	switch (preload_route()) {
 	case SHMIPC:
-		return shmipc_get(key, size, shmflg);
+		return preload_shmget(key, size, shmflg);
 	case SYSV:
 		return syscall(SYS_shmget, key, size, shmflg);
 	default:

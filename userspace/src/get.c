@@ -22,17 +22,24 @@ _Static_assert(SHM_HUGETLB == SHMIPC_SHM_HUGETLB, "SHM_HUGETLB differs from the 
 _Static_assert(SHM_NORESERVE == SHMIPC_SHM_NORESERVE, "SHM_NORESERVE differs from the ABI");
 _Static_assert(sizeof(key_t) == sizeof(__s32), "key_t is not 32 bits");
 
-int shmipc_get(key_t key, size_t size, int shmflg)
+void libshmipc_get_args(struct shmipc_get *get, key_t key, size_t size,
+			int shmflg)
 {
-	struct shmipc_get get = {
+	*get = (struct shmipc_get){
 		.key = key,
 		.flags = (__u32)shmflg & GET_SHMFLG_MASK,
 		.size = size,
 	};
-
 	/* The page size, where shmget() reads it. */
 	if (shmflg & SHM_HUGETLB)
-		get.flags |= (__u32)shmflg & GET_SHMFLG_HUGE;
+		get->flags |= (__u32)shmflg & GET_SHMFLG_HUGE;
+}
+
+int shmipc_get(key_t key, size_t size, int shmflg)
+{
+	struct shmipc_get get;
+
+	libshmipc_get_args(&get, key, size, shmflg);
 	/* The ioctl returns the id itself, or -1 with errno. */
 	return libshmipc_ioctl(SHMIPC_IOC_GET, &get);
 }

@@ -47,6 +47,17 @@ LIBSHMIPC_HIDDEN int libshmipc_ioctl(unsigned long request, void *arg);
 LIBSHMIPC_HIDDEN int libshmipc_copy_out(void *to, const void *from, size_t len);
 LIBSHMIPC_HIDDEN int libshmipc_copy_in(void *to, const void *from, size_t len);
 
+/* The SHMIPC_IOC_GET arguments of shmget(key, size, shmflg) (get.c). */
+LIBSHMIPC_HIDDEN void libshmipc_get_args(struct shmipc_get *get, key_t key,
+					 size_t size, int shmflg);
+
+/*
+ * A lifetime as text: "persist", "creator", "last-detach" or "ttl=N"
+ * (N seconds, decimal). Returns 0, or -1 with errno EINVAL (lifetime.c).
+ */
+LIBSHMIPC_HIDDEN int libshmipc_lifetime_parse(const char *text,
+					      struct shmipc_lifetime *lifetime);
+
 /* A robust, process-shared pthread mutex of a type (mutex.c). */
 LIBSHMIPC_HIDDEN int libshmipc_robust_mutex_init(pthread_mutex_t *m, int type);
 

@@ -11,6 +11,9 @@
  *                          and leave it
  *   sysv-app read KEY      print KEY's message, then remove it
  *   sysv-app info          shmctl(0, IPC_INFO): its result and errno
+ *   sysv-app hold KEY      create an IPC_PRIVATE segment and KEY, attach
+ *                          both, print "held PRIVATE_ID KEY_ID" and wait
+ *                          to be killed
  *
  * Exits 0 on success, 1 with a message on stderr otherwise.
  */
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/shm.h>
+#include <unistd.h>
 
 #define MESSAGE	"written by sysv-app"
 
@@ -111,6 +115,22 @@ static int info(void)
 	return 0;
 }
 
+static int hold(key_t key)
+{
+	int priv = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	int keyed = shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600);
+
+	if (priv < 0 || keyed < 0)
+		return fail("shmget");
+	if (shmat(priv, NULL, 0) == (void *)-1 ||
+	    shmat(keyed, NULL, 0) == (void *)-1)
+		return fail("shmat");
+	printf("held %d %d\n", priv, keyed);
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "roundtrip") == 0)
@@ -121,6 +141,8 @@ int main(int argc, char **argv)
 		return read_and_remove((key_t)strtol(argv[2], NULL, 0));
 	if (argc == 2 && strcmp(argv[1], "info") == 0)
 		return info();
-	fprintf(stderr, "usage: sysv-app roundtrip | create KEY | read KEY | info\n");
+	if (argc == 3 && strcmp(argv[1], "hold") == 0)
+		return hold((key_t)strtol(argv[2], NULL, 0));
+	fprintf(stderr, "usage: sysv-app roundtrip | create KEY | read KEY | info | hold KEY\n");
 	return 2;
 }

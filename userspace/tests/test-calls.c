@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../include/shmipc.h"
-#include <shmipc.h>	/* the ABI: -I uapi */
+/* The public header, the ABI (-I uapi), and libshmipc_lifetime_parse(). */
+#include "../src/internal.h"
 
 #include "fake-device.h"
 #include "harness.h"
@@ -66,6 +66,9 @@ static int module(unsigned long request, void *arg)
 		ctl->u.ds.cpid = 1012;
 		ctl->u.ds.lpid = 1013;
 		ctl->u.ds.nattch = 14;
+		ctl->u.ds.lifetime = SHMIPC_LIFE_TTL;
+		ctl->u.ds.ttl = 15;
+		ctl->u.ds.expires_ms = 16000;
 		if (ctl->cmd == IPC_INFO || ctl->cmd == SHM_INFO) {
 			memset(&ctl->u.info, 0, sizeof(ctl->u.info));
 			ctl->u.info.shmmax = 2001;
@@ -389,6 +392,64 @@ static int ctl_shm_stat_returns_the_id(void)
 	return 0;
 }
 
+/* shmipc_get_lifetime, shmipc_stat_lifetime and the parser of SHMIPC_LIFETIME */
+
+static int get_lifetime_passes_policy_and_ttl(void)
+{
+	const struct shmipc_lifetime lt = {
+		.policy = SHMIPC_LIFETIME_TTL, .ttl = 77, .expires_ms = 5,
+	};
+
+	setup();
+	CHECK(shmipc_get_lifetime(0x5eed, 8192, INT_MIN | IPC_CREAT | 0600, &lt) == 4242);
+	CHECK(fake_last_request == SHMIPC_IOC_GET);
+	CHECK(last_get->key == 0x5eed && last_get->size == 8192);
+	CHECK(last_get->flags == (IPC_CREAT | 0600));
+	CHECK(last_get->lifetime == SHMIPC_LIFE_TTL && last_get->ttl == 77);
+	CHECK(all_zero(last_get->reserved, sizeof(last_get->reserved)));
+	/* NULL: persist, as shmipc_get(). */
+	CHECK(shmipc_get_lifetime(1, 1, 0, NULL) == 4242);
+	CHECK(last_get->lifetime == 0 && last_get->ttl == 0);
+	CHECK_FAILS(shmipc_get_lifetime(1, 1, 0, (void *)8), -1, EFAULT);
+	return 0;
+}
+
+static int stat_lifetime_reads_ipc_stat(void)
+{
+	struct shmipc_lifetime lt = { 0 };
+
+	setup();
+	CHECK(shmipc_stat_lifetime(9, &lt) == 0);
+	CHECK(last_ctl->id == 9 && last_ctl->cmd == IPC_STAT);
+	CHECK(lt.policy == SHMIPC_LIFETIME_TTL && lt.ttl == 15);
+	CHECK(lt.expires_ms == 16000);
+	CHECK_FAILS(shmipc_stat_lifetime(9, (void *)8), -1, EFAULT);
+	answer_error = EACCES;
+	CHECK_FAILS(shmipc_stat_lifetime(9, &lt), -1, EACCES);
+	return 0;
+}
+
+static int lifetime_text_parses(void)
+{
+	static const char *const bad[] = {
+		"", "Creator", "creator ", "ttl", "ttl=", "ttl=0", "ttl=-1",
+		"ttl=+5", "ttl= 5", "ttl=5s", "ttl=31622401",
+		"ttl=99999999999999999999", "forever",
+	};
+	struct shmipc_lifetime lt;
+
+	CHECK(libshmipc_lifetime_parse("persist", &lt) == 0 && lt.policy == SHMIPC_LIFETIME_PERSIST);
+	CHECK(libshmipc_lifetime_parse("creator", &lt) == 0 && lt.policy == SHMIPC_LIFETIME_CREATOR);
+	CHECK(libshmipc_lifetime_parse("last-detach", &lt) == 0 &&
+	      lt.policy == SHMIPC_LIFETIME_LAST_DETACH && lt.ttl == 0);
+	CHECK(libshmipc_lifetime_parse("ttl=1", &lt) == 0 &&
+	      lt.policy == SHMIPC_LIFETIME_TTL && lt.ttl == 1);
+	CHECK(libshmipc_lifetime_parse("ttl=31622400", &lt) == 0 && lt.ttl == 31622400);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		CHECK_FAILS(libshmipc_lifetime_parse(bad[i], &lt), -1, EINVAL);
+	return 0;
+}
+
 static int success_keeps_errno(void)
 {
 	struct shmid_ds ds = { 0 };
@@ -428,6 +489,9 @@ static const struct harness_test tests[] = {
 	TEST(ctl_ipc_info_converts_to_shminfo),
 	TEST(ctl_shm_info_converts_to_shm_info),
 	TEST(ctl_shm_stat_returns_the_id),
+	TEST(get_lifetime_passes_policy_and_ttl),
+	TEST(stat_lifetime_reads_ipc_stat),
+	TEST(lifetime_text_parses),
 	TEST(success_keeps_errno),
 };
 

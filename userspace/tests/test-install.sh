@@ -47,22 +47,23 @@ pc() {
 
 root="$tmp/root"
 usr="/usr/local"
+version=$(cat "$srcdir/../VERSION")
 
 installs_files() {
 	install_into "$root" "$usr" || return 1
-	for f in include/shmipc.h lib/libshmipc.so.1.0.0 lib/libshmipc.a \
+	for f in include/shmipc.h "lib/libshmipc.so.$version" lib/libshmipc.a \
 		 lib/libshmipc-preload.so lib/pkgconfig/shmipc.pc \
 		 share/man/man3/shmipc_get.3 share/man/man7/shmipc.7; do
 		[ -f "$root$usr/$f" ] || { echo "missing $usr/$f"; return 1; }
 	done
-	[ "$(readlink "$root$usr/lib/libshmipc.so.1")" = libshmipc.so.1.0.0 ] &&
+	[ "$(readlink "$root$usr/lib/libshmipc.so.1")" = "libshmipc.so.$version" ] &&
 		[ "$(readlink "$root$usr/lib/libshmipc.so")" = libshmipc.so.1 ]
 }
 
 pkg_config_flags() {
 	flags=$(pc "$root" "$usr/lib" --cflags --libs) || return 1
 	echo "flags: $flags"
-	[ "$(pc "$root" "$usr/lib" --modversion)" = 1.0.0 ] &&
+	[ "$(pc "$root" "$usr/lib" --modversion)" = "$version" ] &&
 		echo " $flags " | grep -q -- " -I$root$usr/include " &&
 		echo " $flags " | grep -q -- " -L$root$usr/lib " &&
 		echo " $flags " | grep -q -- " -lshmipc "

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # What the built libraries show the world: the shared library exports
-# exactly the functions the public header declares, each at version
-# SHMIPC_1.0, under soname libshmipc.so.1, needing only libc; the static
+# exactly the functions the public header declares, each at the version
+# node of libshmipc.map that names it (SHMIPC_1.1 and later name theirs)
+# or else at SHMIPC_1.0, under soname libshmipc.so.1, needing only libc; the static
 # library defines no global symbol outside shmipc_* and libshmipc_*;
 # libshmipc-preload.so exports shmget, shmat, shmdt, shmctl and fopen alone,
 # unversioned, and needs only libc.
@@ -12,7 +13,8 @@
 set -u
 : "${srcdir:?srcdir must name userspace/ (tests/run.sh exports it)}"
 lib="$O/lib"
-so="$lib/libshmipc.so.1.0.0"
+version=$(cat "$srcdir/../VERSION")
+so="$lib/libshmipc.so.$version"
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 status=0
@@ -52,9 +54,24 @@ exports_match_header() {
 	empty_or_show "$tmp/diff" ""
 }
 
+# name@@NODE for each name a node of the map lists by name.
+named_in_map() {
+	awk '/^SHMIPC_[0-9.]+ *\{/ { node = $1 }
+	     node && $1 ~ /^shmipc_[a-z_]+;$/ { sub(/;/, "", $1); print $1 "@@" node }' \
+		"$srcdir/libshmipc.map"
+}
+
 exports_are_versioned() {
-	exported_functions | grep -v '@@SHMIPC_1\.0$' >"$tmp/unversioned"
-	empty_or_show "$tmp/unversioned" "not at SHMIPC_1.0: "
+	named_in_map >"$tmp/named"
+	[ -s "$tmp/named" ] || return 1
+	exported_functions | while read -r sym; do
+		if grep -qx -- "${sym%@@*}@@[^ ]*" "$tmp/named"; then
+			grep -qx -- "$sym" "$tmp/named" || echo "$sym"
+		elif [ "${sym#*@@}" != SHMIPC_1.0 ]; then
+			echo "$sym"
+		fi
+	done >"$tmp/unversioned"
+	empty_or_show "$tmp/unversioned" "not at its node: "
 }
 
 soname_is_major_version() {
@@ -62,7 +79,7 @@ soname_is_major_version() {
 }
 
 symlinks_chain() {
-	[ "$(readlink "$lib/libshmipc.so.1")" = libshmipc.so.1.0.0 ] &&
+	[ "$(readlink "$lib/libshmipc.so.1")" = "libshmipc.so.$version" ] &&
 		[ "$(readlink "$lib/libshmipc.so")" = libshmipc.so.1 ]
 }
 
@@ -92,7 +109,7 @@ preload_needs_only_libc() {
 }
 
 check shared_library_exports_exactly_the_declared_functions exports_match_header
-check shared_library_exports_are_at_version_shmipc_1_0 exports_are_versioned
+check shared_library_exports_are_at_their_map_nodes exports_are_versioned
 check shared_library_soname_is_libshmipc_so_1 soname_is_major_version
 check development_symlinks_point_down_the_chain symlinks_chain
 check shared_library_needs_only_libc needs_only_libc
