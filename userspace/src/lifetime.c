@@ -36,7 +36,8 @@ int shmipc_stat_lifetime(int shmid, struct shmipc_lifetime *lifetime)
 		return -1;
 	out.policy = ctl.u.ds.lifetime;
 	out.ttl = ctl.u.ds.ttl;
-	out.expires_ms = ctl.u.ds.expires_ms;
+	/* A module older than lifetimes leaves the fields zero: persist. */
+	out.expires_ms = out.policy ? ctl.u.ds.expires_ms : -1;
 	return libshmipc_copy_out(lifetime, &out, sizeof(out));
 }
 
