@@ -474,6 +474,54 @@ static int prep_key(struct step *s)
 	return 0;
 }
 
+/* create with a lifetime, whose state is allocated beside the segment. */
+static long create_with_lifetime(struct step *s, unsigned int lifetime,
+				 unsigned int ttl)
+{
+	struct shmipc_get arg = {
+		.key = s->key, .flags = IPC_CREAT | IPC_EXCL | 0600,
+		.size = w.seg_size, .lifetime = lifetime, .ttl = ttl,
+	};
+
+	return ioctl(w.fd, SHMIPC_IOC_GET, &arg);
+}
+
+static long call_create_creator(struct step *s)
+{
+	return create_with_lifetime(s, SHMIPC_LIFE_CREATOR, 0);
+}
+
+static long call_create_ttl(struct step *s)
+{
+	return create_with_lifetime(s, SHMIPC_LIFE_TTL, 600);
+}
+
+static int verify_create(struct step *s, long ret);
+
+static int verify_create_lifetime(struct step *s, long ret, unsigned int want)
+{
+	struct shmipc_ds ds;
+
+	if (verify_create(s, ret))
+		return -1;
+	if (ret < 0)
+		return 0;
+	if (raw_stat(w.fd, s->id, &ds) || ds.lifetime != want)
+		BAD("made id %d with lifetime %u, not %u\n", s->id,
+		    ds.lifetime, want);
+	return 0;
+}
+
+static int verify_create_creator(struct step *s, long ret)
+{
+	return verify_create_lifetime(s, ret, SHMIPC_LIFE_CREATOR);
+}
+
+static int verify_create_ttl(struct step *s, long ret)
+{
+	return verify_create_lifetime(s, ret, SHMIPC_LIFE_TTL);
+}
+
 static int verify_create(struct step *s, long ret)
 {
 	struct shmipc_ds ds;
@@ -1154,6 +1202,10 @@ static const struct op ops[] = {
 	      verify_create),
 	PLAIN("create_keyed", get_errs, prep_key, call_create_keyed,
 	      verify_create),
+	PLAIN("create_creator", get_errs, prep_key, call_create_creator,
+	      verify_create_creator),
+	PLAIN("create_ttl", get_errs, prep_key, call_create_ttl,
+	      verify_create_ttl),
 	PLAIN("lookup", efault, prep_seg_snap, call_lookup, verify_lookup),
 	PLAIN("ipc_stat", efault, prep_seg_snap, call_stat, verify_same),
 	PLAIN("ipc_set", efault, prep_set, call_set, verify_set),

@@ -108,4 +108,46 @@ TEST_F(lifetime, unload_frees_remaining_segments)
 	EXPECT_ERRNO(ENOENT, raw_get(self->fd, key, 0, 0));
 }
 
+/*
+ * Segments whose lifetimes have not ended (a ttl counting, a creator
+ * watched, one waiting for its last detach) go with the module: no work
+ * or watch outlives it.
+ */
+TEST_F(lifetime, unload_ends_pending_lifetimes)
+{
+	static const unsigned int lifetimes[] = {
+		SHMIPC_LIFE_TTL, SHMIPC_LIFE_CREATOR, SHMIPC_LIFE_LAST_DETACH,
+	};
+	long before = shmem_kb();
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(lifetimes); i++) {
+		struct shmipc_get arg = {
+			.key = IPC_PRIVATE, .flags = 0600, .size = SEG_SIZE,
+			.lifetime = lifetimes[i],
+			.ttl = lifetimes[i] == SHMIPC_LIFE_TTL ? 60 : 0,
+		};
+		int id = ioctl(self->fd, SHMIPC_IOC_GET, &arg);
+		char *p;
+
+		ASSERT_LE(0, id);
+		if (lifetimes[i] == SHMIPC_LIFE_LAST_DETACH)
+			continue;
+		/* Attached and detached: the ttl counts from now. */
+		p = raw_at(self->fd, id, NULL, 0, NULL);
+		ASSERT_NE(MAP_FAILED, p);
+		touch_pages(p, SEG_SIZE);
+		ASSERT_EQ(0, raw_dt(self->fd, p));
+	}
+	close(self->fd);
+	self->fd = -1;
+
+	ASSERT_EQ(0, unload()) TH_LOG("rmmod: %s", strerror(errno));
+	EXPECT_GE(before + 256, wait_shmem_at_most(before + 256, 10));
+	ASSERT_EQ(0, load()) TH_LOG("insmod %s: %s", module_file(),
+				    strerror(errno));
+	/* This process made creator segments in the old instance: no trace. */
+	self->fd = open(SHMIPC_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+}
+
 TEST_HARNESS_MAIN

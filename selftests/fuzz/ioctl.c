@@ -283,7 +283,8 @@ static void rnd_reserved(struct fthr *t, __u64 *r, int n)
 
 /* Every feature this module has: a bit more or less is a violation. */
 #define FEATURES_ALL	(SHMIPC_FEATURE_GET | SHMIPC_FEATURE_CTL | SHMIPC_FEATURE_AT | \
-			 SHMIPC_FEATURE_DT | SHMIPC_FEATURE_INFO | SHMIPC_FEATURE_LOCK)
+			 SHMIPC_FEATURE_DT | SHMIPC_FEATURE_INFO | SHMIPC_FEATURE_LOCK | \
+			 SHMIPC_FEATURE_LIFETIME)
 /* Only where the kernel has huge pages. */
 #define FEATURES_MAYBE	SHMIPC_FEATURE_HUGETLB
 
@@ -323,6 +324,37 @@ static void at_huge(struct fthr *t, int id, uint64_t size, uint64_t page)
 	munmap((void *)(uintptr_t)a.addr, (size_t)a.size);
 }
 
+/*
+ * A lifetime and ttl: mostly none, else a valid one whose ttl is short
+ * enough to end within the run, else junk.
+ */
+static void rnd_lifetime(struct fthr *t, struct shmipc_get *g)
+{
+	unsigned int r = (unsigned int)rnd_below(&t->rnd, 100);
+
+	g->lifetime = 0;
+	g->ttl = 0;
+	if (r < 60)
+		return;
+	if (r < 90) {
+		g->lifetime = 1 + (uint32_t)rnd_below(&t->rnd, SHMIPC_LIFE_MAX);
+		if (g->lifetime == SHMIPC_LIFE_TTL)
+			g->ttl = 1 + (uint32_t)rnd_below(&t->rnd, 2);
+		return;
+	}
+	g->lifetime = r < 95 ? (uint32_t)rnd_below(&t->rnd, 8) : (uint32_t)rnd_next(&t->rnd);
+	g->ttl = rnd_chance(&t->rnd, 50) ? (uint32_t)rnd_below(&t->rnd, 3) : (uint32_t)rnd_next(&t->rnd);
+}
+
+static bool lifetime_bad(const struct shmipc_get *g)
+{
+	if (g->lifetime > SHMIPC_LIFE_MAX)
+		return true;
+	if (g->lifetime == SHMIPC_LIFE_TTL)
+		return !g->ttl || g->ttl > SHMIPC_TTL_MAX;
+	return g->ttl != 0;
+}
+
 void op_get(struct fthr *t)
 {
 	struct shmipc_get *g = (void *)own_slot(t, sizeof(*g), rnd_chance(&t->rnd, 20));
@@ -340,16 +372,17 @@ void op_get(struct fthr *t)
 	 */
 	if ((copy.flags & SHMIPC_SHM_HUGETLB) && (copy.flags & SHMIPC_IPC_CREAT))
 		copy.key = SHMIPC_IPC_PRIVATE;
-	rnd_reserved(t, copy.reserved, 2);
+	rnd_lifetime(t, &copy);
+	rnd_reserved(t, copy.reserved, 1);
 	memcpy(g, &copy, sizeof(copy));
-	bad = (copy.flags & ~SHMIPC_GET_FLAGS) || copy.reserved[0] || copy.reserved[1] ||
+	bad = (copy.flags & ~SHMIPC_GET_FLAGS) || copy.reserved[0] || lifetime_bad(&copy) ||
 	      (!(copy.flags & SHMIPC_SHM_HUGETLB) && copy.flags >> SHMIPC_SHM_HUGE_SHIFT) ||
 	      (copy.key == SHMIPC_IPC_PRIVATE && (!copy.size || copy.size > shmmax));
 	id = ioctl(t->unpriv && rnd_chance(&t->rnd, 10) ? fd_ro : fd_rw, SHMIPC_IOC_GET, g);
 	if (!tally(t, F_GET, id, bad ? E_INVAL : E_GET,
-		   "key %#x flags %#o size %#llx reserved %#llx %#llx", (unsigned int)copy.key,
-		   copy.flags, (unsigned long long)copy.size,
-		   (unsigned long long)copy.reserved[0], (unsigned long long)copy.reserved[1]))
+		   "key %#x flags %#o size %#llx lifetime %u ttl %u reserved %#llx",
+		   (unsigned int)copy.key, copy.flags, (unsigned long long)copy.size,
+		   copy.lifetime, copy.ttl, (unsigned long long)copy.reserved[0]))
 		return;
 	if (bad)
 		violation(t, F_GET, "key %#x flags %#o size %#llx: id %d, want EINVAL",
@@ -381,10 +414,17 @@ static void check_ds(struct fthr *t, int id, const struct shmipc_ds *ds)
 		violation(t, F_CTL, "id %d: stat key %#x mode %#o seq %u pad %u segsz %llu",
 			  id, (unsigned int)ds->perm.key, ds->perm.mode, ds->perm.seq,
 			  ds->perm.pad, (unsigned long long)ds->segsz);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 2; i++)
 		if (ds->reserved[i])
 			violation(t, F_CTL, "id %d: stat reserved[%d] = %#llx", id, i,
 				  (unsigned long long)ds->reserved[i]);
+	if (ds->lifetime > SHMIPC_LIFE_MAX || ds->expires_ms < -1 ||
+	    (ds->lifetime == SHMIPC_LIFE_TTL) != (ds->ttl != 0) ||
+	    ds->expires_ms > (int64_t)ds->ttl * 1000 ||
+	    (ds->expires_ms > 0 && ds->nattch))
+		violation(t, F_CTL, "id %d: stat lifetime %u ttl %u expires_ms %lld nattch %llu",
+			  id, ds->lifetime, ds->ttl, (long long)ds->expires_ms,
+			  (unsigned long long)ds->nattch);
 	if (info)
 		info->size = ds->segsz;
 }
@@ -433,13 +473,15 @@ void op_ctl(struct fthr *t)
 		r = (unsigned int)rnd_below(&t->rnd, 4);
 		copy.u.ds.perm.gid = r == 0 ? 65534 : r == 1 ? (uint32_t)-1 : getegid();
 		copy.u.ds.perm.mode = (uint32_t)rnd_below(&t->rnd, 1 << 16);
-		rnd_reserved(t, copy.u.ds.reserved, 4);
+		/* What IPC_SET ignores, as a STAT's output passed back. */
+		copy.u.ds.lifetime = (uint32_t)rnd_next(&t->rnd);
+		copy.u.ds.expires_ms = (int64_t)rnd_next(&t->rnd);
+		rnd_reserved(t, copy.u.ds.reserved, 2);
 	}
 	memcpy(c, &copy, sizeof(copy));
 	bad = copy.reserved[0] || copy.reserved[1] || !ctl_cmd_known(copy.cmd) ||
 	      copy.id < 0 || (copy.cmd == SHMIPC_IPC_SET &&
-			      (copy.u.ds.reserved[0] || copy.u.ds.reserved[1] ||
-			       copy.u.ds.reserved[2] || copy.u.ds.reserved[3]));
+			      (copy.u.ds.reserved[0] || copy.u.ds.reserved[1]));
 	if (!tally(t, F_CTL, ioctl(fd_rw, SHMIPC_IOC_CTL, c), bad ? E_INVAL : E_CTL,
 		   "id %d cmd %u reserved %#llx %#llx", copy.id, copy.cmd,
 		   (unsigned long long)copy.reserved[0], (unsigned long long)copy.reserved[1]))
