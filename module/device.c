@@ -22,7 +22,7 @@ static long shmipc_ioctl_version(struct shmipc_version __user *uarg)
 		.features = SHMIPC_FEATURE_GET | SHMIPC_FEATURE_CTL |
 			    SHMIPC_FEATURE_AT | SHMIPC_FEATURE_DT |
 			    SHMIPC_FEATURE_INFO | SHMIPC_FEATURE_LOCK |
-			    SHMIPC_FEATURE_LIFETIME,
+			    SHMIPC_FEATURE_LIFETIME | SHMIPC_FEATURE_ATTACHERS,
 	};
 
 	if (shmipc_huge_available())
@@ -109,6 +109,8 @@ static long shmipc_ioctl(struct file *file, unsigned int cmd,
 		return shmipc_ioctl_at(file, uarg);
 	case SHMIPC_IOC_DT:
 		return shmipc_ioctl_dt(uarg);
+	case SHMIPC_IOC_ATTACHERS:
+		return shmipc_ioctl_attachers(file, uarg);
 	default:
 		return -ENOTTY;
 	}

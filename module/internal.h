@@ -127,7 +127,10 @@ struct shmipc_seg {
 	spinlock_t lock;		/* what attaching changes: */
 	bool dead;			/* destroyed: no attach may count */
 	bool attached;			/* by a VMA, ever */
+	unsigned int nr_attachers;	/* entries on attachers */
 	unsigned long nattch;		/* VMAs mapping it, and pins */
+	struct list_head attachers;	/* of its VMAs, by mm (attachers.c) */
+	unsigned long others;		/* VMAs on no entry */
 	time64_t atime, dtime;
 	struct pid *lpid;
 
@@ -163,8 +166,8 @@ struct shmipc_seg *shmipc_seg_hold(struct shmipc_seg *seg);
 void shmipc_seg_put(struct shmipc_seg *seg);
 struct shmipc_seg *shmipc_seg_pin(struct shmipc_ns *ns, int id, umode_t want);
 void shmipc_seg_unpin(struct shmipc_seg *seg);
-int shmipc_seg_attach(struct shmipc_seg *seg);
-void shmipc_seg_detach(struct shmipc_seg *seg);
+int shmipc_seg_attach(struct shmipc_seg *seg, struct vm_area_struct *vma);
+void shmipc_seg_detach(struct shmipc_seg *seg, struct vm_area_struct *vma);
 void shmipc_seg_expire(struct shmipc_seg *seg);
 void shmipc_ns_clear(struct shmipc_ns *ns);
 
@@ -179,6 +182,20 @@ void shmipc_life_idle(struct shmipc_seg *seg);
 void shmipc_life_stop(struct shmipc_seg *seg);
 void shmipc_life_fill_ds(struct shmipc_seg *seg, struct shmipc_ds *ds);
 const char *shmipc_life_name(const struct shmipc_seg *seg);
+
+/* attachers.c */
+struct shmipc_attacher_ent;
+struct shmipc_attacher_ent *shmipc_attacher_alloc(void);
+void shmipc_attacher_free(struct shmipc_attacher_ent *ent);
+void shmipc_attacher_add(struct shmipc_seg *seg, struct vm_area_struct *vma,
+			 struct shmipc_attacher_ent **spare);
+struct shmipc_attacher_ent *shmipc_attacher_del(struct shmipc_seg *seg,
+						struct vm_area_struct *vma);
+long shmipc_ioctl_attachers(struct file *dev,
+			    struct shmipc_attachers __user *uarg);
+struct seq_file;
+void shmipc_attachers_show(struct seq_file *m, struct shmipc_ns *ns,
+			   struct shmipc_seg *seg, struct pid_namespace *pid_ns);
 
 /* listing.c */
 int shmipc_listing_init(void);

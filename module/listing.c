@@ -2,9 +2,10 @@
 /*
  * shmipc: /proc/shmipc/shm, the segments of the opener's IPC namespace in
  * the layout of /proc/sysvipc/shm, for ipcs-like tools and for finding a
- * leaked IPC_PRIVATE segment; /proc/shmipc/lifetime, what shmipc adds to
- * each, in a file of its own since ipcs reads the first line by line with
- * a fixed format.
+ * leaked IPC_PRIVATE segment. What shmipc adds to each is in files of
+ * their own, since ipcs reads that one with a fixed format:
+ * /proc/shmipc/lifetime, and /proc/shmipc/attachers, which lists those
+ * of the segments the reader may IPC_STAT.
  *
  * As /proc/sysvipc/shm, the namespaces are the opener's (IPC at open, user
  * and pid of the file's opener), every segment is listed whatever its mode,
@@ -26,6 +27,8 @@
 	"       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap\n"
 #define SHMIPC_LIFE_HEADER \
 	"       key      shmid lifetime           ttl   expires_ms\n"
+#define SHMIPC_ATTACHERS_HEADER \
+	"     shmid        pid mode       nattch      atime\n"
 
 struct shmipc_listing {
 	struct shmipc_ns *ns;
@@ -121,6 +124,25 @@ static const struct seq_operations shmipc_life_ops = {
 	.show = shmipc_life_show,
 };
 
+/* Each attacher of the segment: pid, rw, ro or others, nattch, atime. */
+static int shmipc_attachers_list_show(struct seq_file *m, void *v)
+{
+	struct shmipc_listing *l = m->private;
+
+	if (v == SEQ_START_TOKEN)
+		seq_puts(m, SHMIPC_ATTACHERS_HEADER);
+	else
+		shmipc_attachers_show(m, l->ns, v, l->pid_ns);
+	return 0;
+}
+
+static const struct seq_operations shmipc_attachers_ops = {
+	.start = shmipc_list_start,
+	.next = shmipc_list_next,
+	.stop = shmipc_list_stop,
+	.show = shmipc_attachers_list_show,
+};
+
 static int shmipc_list_open(struct inode *inode, struct file *file)
 {
 	struct shmipc_listing *l;
@@ -163,7 +185,10 @@ int shmipc_listing_init(void)
 	if (!proc_create_data("shm", 0444, shmipc_proc_dir,
 			      &shmipc_list_proc_ops, (void *)&shmipc_list_ops) ||
 	    !proc_create_data("lifetime", 0444, shmipc_proc_dir,
-			      &shmipc_list_proc_ops, (void *)&shmipc_life_ops)) {
+			      &shmipc_list_proc_ops, (void *)&shmipc_life_ops) ||
+	    !proc_create_data("attachers", 0444, shmipc_proc_dir,
+			      &shmipc_list_proc_ops,
+			      (void *)&shmipc_attachers_ops)) {
 		proc_remove(shmipc_proc_dir);
 		return -ENOMEM;
 	}

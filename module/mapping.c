@@ -56,7 +56,7 @@ static void shmipc_vm_open(struct vm_area_struct *vma)
 	const struct vm_operations_struct *ops = shmipc_vma_inner_ops(vma);
 
 	/* Cannot fail: the VMA it is copied from holds the segment. */
-	shmipc_seg_attach(shmipc_att_seg(vma->vm_file));
+	shmipc_seg_attach(shmipc_att_seg(vma->vm_file), vma);
 	if (ops->open)
 		ops->open(vma);
 }
@@ -67,7 +67,7 @@ static void shmipc_vm_close(struct vm_area_struct *vma)
 
 	if (ops->close)
 		ops->close(vma);
-	shmipc_seg_detach(shmipc_att_seg(vma->vm_file));
+	shmipc_seg_detach(shmipc_att_seg(vma->vm_file), vma);
 }
 
 static vm_fault_t shmipc_vm_fault(struct vm_fault *vmf)
@@ -167,20 +167,21 @@ int shmipc_att_mmap(struct file *file, struct vm_area_struct *vma)
 	struct shmipc_seg *seg = shmipc_att_seg(file);
 	int err;
 
-	err = shmipc_seg_attach(seg);
+	err = shmipc_seg_attach(seg, vma);
 	if (err)
 		return err;
 	err = shmipc_seg_file_mmap(seg, vma);
-	if (err) {
-		shmipc_seg_detach(seg);
-		return err;
-	}
 	/*
 	 * Where shmem has only mmap_prepare, a kernel's compat layer may have
-	 * pointed the VMA at the file it was called for: ours it stays.
+	 * pointed the VMA at the file it was called for: ours it stays (and
+	 * its access is what the attachers list counts the VMA by).
 	 */
 	if (vma->vm_file != file)
 		vma_set_file(vma, file);
+	if (err) {
+		shmipc_seg_detach(seg, vma);
+		return err;
+	}
 	WRITE_ONCE(seg->vm_ops, vma->vm_ops);
 	vma->vm_ops = &shmipc_vm_ops;
 	return 0;

@@ -33,6 +33,7 @@ static void shmipc_seg_free(struct shmipc_seg *seg)
 	fput(seg->file);
 	put_pid(seg->cpid);
 	put_pid(seg->lpid);
+	WARN_ON_ONCE(!list_empty(&seg->attachers) || seg->others);
 	shmipc_life_free(seg);
 	kfree_rcu(seg, rcu);
 }
@@ -293,20 +294,25 @@ static void shmipc_seg_last_drop(struct shmipc_seg *seg)
 }
 
 /*
- * Drops one of @seg's attachments (@detach: setting dtime and lpid) or
- * pins. Only the one that takes nattch to 0 takes ns->lock.
+ * Drops one of @seg's attachments, @vma (setting dtime and lpid), or with
+ * @vma NULL one of its pins. Only the one that takes nattch to 0 takes
+ * ns->lock.
  */
-static void shmipc_seg_drop(struct shmipc_seg *seg, bool detach)
+static void shmipc_seg_drop(struct shmipc_seg *seg, struct vm_area_struct *vma)
 {
+	struct shmipc_attacher_ent *ent = NULL;
 	struct pid *old = NULL;
 	bool last;
 
 	spin_lock(&seg->lock);
-	if (detach)
+	if (vma) {
 		old = shmipc_seg_touch(seg, &seg->dtime);
+		ent = shmipc_attacher_del(seg, vma);
+	}
 	last = !--seg->nattch;
 	spin_unlock(&seg->lock);
 	put_pid(old);
+	shmipc_attacher_free(ent);
 	if (last)
 		shmipc_seg_last_drop(seg);
 }
@@ -367,41 +373,44 @@ struct shmipc_seg *shmipc_seg_pin(struct shmipc_ns *ns, int id, umode_t want)
 
 void shmipc_seg_unpin(struct shmipc_seg *seg)
 {
-	shmipc_seg_drop(seg, false);
+	shmipc_seg_drop(seg, NULL);
 	shmipc_seg_put(seg);
 }
 
 /*
- * A new VMA of @seg, unless it has been destroyed (-EINVAL, as SysV's
- * shm_mmap() gives): a MAP_FIXED mmap of an attachment's file, as
- * remap_file_pages() makes, closes the VMAs it replaces first, and the
+ * A new VMA of @seg, @vma, unless the segment has been destroyed (-EINVAL,
+ * as SysV's shm_mmap() gives): a MAP_FIXED mmap of an attachment's file,
+ * as remap_file_pages() makes, closes the VMAs it replaces first, and the
  * last close of a removed segment destroys it.
  */
-int shmipc_seg_attach(struct shmipc_seg *seg)
+int shmipc_seg_attach(struct shmipc_seg *seg, struct vm_area_struct *vma)
 {
-	struct pid *old;
+	struct shmipc_attacher_ent *spare = shmipc_attacher_alloc();
+	struct pid *old = NULL;
+	int err = -EINVAL;
 
 	spin_lock(&seg->lock);
-	if (seg->dead) {
-		spin_unlock(&seg->lock);
-		return -EINVAL;
+	if (!seg->dead) {
+		seg->nattch++;
+		seg->attached = true;
+		old = shmipc_seg_touch(seg, &seg->atime);
+		shmipc_attacher_add(seg, vma, &spare);
+		err = 0;
 	}
-	seg->nattch++;
-	seg->attached = true;
-	old = shmipc_seg_touch(seg, &seg->atime);
 	spin_unlock(&seg->lock);
 	put_pid(old);
-	return 0;
+	shmipc_attacher_free(spare);
+	return err;
 }
 
 /*
- * A VMA of @seg went away; it may run in any task's context (the last
- * mmput), so everything comes from @seg, nothing from current's namespace.
- * The VMA's file holds the segment.
+ * A VMA of @seg, @vma, went away; it may run in any task's context (the
+ * last mmput), so everything comes from @seg and @vma, nothing from
+ * current. The VMA's file holds the segment.
  */
-void shmipc_seg_detach(struct shmipc_seg *seg)
+void shmipc_seg_detach(struct shmipc_seg *seg, struct vm_area_struct *vma)
 {
-	shmipc_seg_drop(seg, true);
+	shmipc_seg_drop(seg, vma);
 }
 
 /* shmget() on an existing key, in the order SysV checks. */
@@ -457,6 +466,7 @@ static struct shmipc_seg *shmipc_seg_alloc(const struct shmipc_get *args)
 	seg->cpid = get_pid(task_tgid(current));
 	seg->ctime = ktime_get_real_seconds();
 	spin_lock_init(&seg->lock);
+	INIT_LIST_HEAD(&seg->attachers);
 	return seg;
 }
 

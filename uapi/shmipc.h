@@ -83,6 +83,7 @@ struct shmipc_version {
 #define SHMIPC_FEATURE_LOCK	0x20ULL	/* SHM_LOCK, SHM_UNLOCK */
 #define SHMIPC_FEATURE_HUGETLB	0x40ULL	/* SHM_HUGETLB, SHM_HUGE_* */
 #define SHMIPC_FEATURE_LIFETIME	0x80ULL	/* shmipc_get.lifetime, shmipc_ds's */
+#define SHMIPC_FEATURE_ATTACHERS 0x100ULL /* SHMIPC_IOC_ATTACHERS */
 
 /*
  * Lifetimes (SHMIPC_IOC_GET.lifetime): how a segment is destroyed when
@@ -218,6 +219,41 @@ struct shmipc_dt {
 };
 
 /*
+ * SHMIPC_IOC_ATTACHERS: who has a segment attached, as IPC_STAT tells how
+ * many (the same permission: read, or CAP_IPC_OWNER). One entry per
+ * process and access (read-only or read-write) with the number of its
+ * attachments: nattch counts VMAs, so a fork's copy, a split by mprotect
+ * or munmap and a remap_file_pages() count as they do in nattch. An
+ * entry's pid is the process's in the caller's pid namespace, 0 if it
+ * has none there. Past the module's max_attachers entries per segment,
+ * further attachments are counted in one last entry with
+ * SHMIPC_ATTACHER_OTHERS and pid 0. The entries' nattch add up to the
+ * segment's nattch, less the attaches in progress (shmat() holds nattch
+ * up while it maps, as SysV's does), all read at one moment.
+ *
+ * count is in: the room in buf, in entries (buf may be 0 with count 0);
+ * out: the entries there are. The first min(in, out) are written.
+ */
+struct shmipc_attacher {
+	__s32 pid;		/* the process, in the caller's pid namespace */
+	__u32 flags;		/* SHMIPC_ATTACHER_* */
+	__u64 nattch;		/* its attachments */
+	__s64 atime;		/* the first of them, seconds since the epoch */
+	__u64 reserved;		/* zero */
+};
+
+#define SHMIPC_ATTACHER_RDONLY	0x1	/* attached read-only */
+#define SHMIPC_ATTACHER_OTHERS	0x2	/* every attachment not listed */
+
+struct shmipc_attachers {
+	__s32 id;		/* in */
+	__u32 count;		/* in: room in buf; out: entries there are */
+	__u64 buf;		/* in: struct shmipc_attacher[count], or 0 */
+	__u64 nattch;		/* out: the segment's nattch */
+	__u64 reserved;		/* in: zero */
+};
+
+/*
  * Attaching by a plain mmap of the device is the operation SHMIPC_IOC_AT
  * performs for the caller: mmap(addr, length, prot, MAP_SHARED, fd,
  * SHMIPC_MMAP_OFFSET(id, page_size)) with 0 < length <= the segment's size
@@ -241,5 +277,6 @@ struct shmipc_dt {
 #define SHMIPC_IOC_CTL		_IOWR(SHMIPC_IOC_MAGIC, 0x02, struct shmipc_ctl)
 #define SHMIPC_IOC_AT		_IOWR(SHMIPC_IOC_MAGIC, 0x03, struct shmipc_at)
 #define SHMIPC_IOC_DT		_IOW(SHMIPC_IOC_MAGIC, 0x04, struct shmipc_dt)
+#define SHMIPC_IOC_ATTACHERS	_IOWR(SHMIPC_IOC_MAGIC, 0x05, struct shmipc_attachers)
 
 #endif /* _UAPI_SHMIPC_H */
