@@ -213,6 +213,42 @@ int shmipc_get_lifetime(key_t key, size_t size, int shmflg,
 int shmipc_stat_lifetime(int shmid, struct shmipc_lifetime *lifetime);
 
 /*
+ * shmipc_attachers - who has a segment attached
+ *
+ * Fills buf with up to count entries, one per process and access (read-
+ * only or read-write) that has shmid attached: its pid (in the caller's
+ * pid namespace; 0 if it has none there), SHMIPC_ATTACHED_RDONLY for
+ * read-only attachments, how many attachments it has (counted as
+ * shm_nattch counts them: a fork's copy, or an attachment split by
+ * mprotect() or a partial munmap(), is one more) and the time of its
+ * first. The module lists at most its max_attachers parameter's processes
+ * per segment; the attachments of the rest are in one last entry with
+ * SHMIPC_ATTACHED_OTHERS and pid 0. The entries' nattch add up to the
+ * segment's shm_nattch, but for shmipc_at() calls in progress. Needs the
+ * permission IPC_STAT needs.
+ *
+ * Returns the number of entries there are (more than count: call again
+ * with a larger buf), or -1 with errno:
+ *   EACCES   the caller lacks read permission on the segment
+ *   EFAULT   buf is not writable for the entries to be written
+ *   EINVAL   no segment with this id; a module older than this call
+ *   ENOMEM   out of memory
+ *   ENOSYS, open(2) errors: as shmipc_get().
+ */
+#define SHMIPC_ATTACHED_RDONLY	0x1
+#define SHMIPC_ATTACHED_OTHERS	0x2
+
+struct shmipc_attacher_info {
+	pid_t pid;
+	unsigned int flags;	/* SHMIPC_ATTACHED_* */
+	unsigned long nattch;
+	time_t atime;
+};
+
+int shmipc_attachers(int shmid, struct shmipc_attacher_info *buf,
+		     unsigned int count);
+
+/*
  * Process-shared semaphores.
  *
  * Place a shmipc_sem_t in a segment (or any MAP_SHARED memory) and every

@@ -44,6 +44,21 @@ static int module(unsigned long request, void *arg)
 	switch (request) {
 	case SHMIPC_IOC_GET:
 		return 4242;	/* the id is the ioctl's result */
+	case SHMIPC_IOC_ATTACHERS: {
+		/* Three entries: a reader, a writer, the others. */
+		static const struct shmipc_attacher three[] = {
+			{ .pid = 301, .flags = SHMIPC_ATTACHER_RDONLY, .nattch = 2, .atime = 1700000301 },
+			{ .pid = 302, .nattch = 1, .atime = 1700000302 },
+			{ .flags = SHMIPC_ATTACHER_OTHERS, .nattch = 7 },
+		};
+		struct shmipc_attachers *a = arg;
+
+		memcpy((void *)(uintptr_t)a->buf, three,
+		       (a->count < 3 ? a->count : 3) * sizeof(three[0]));
+		a->count = 3;
+		a->nattch = 10;
+		break;
+	}
 	case SHMIPC_IOC_AT:
 		((struct shmipc_at *)arg)->addr = 0x7f1234560000ull;
 		((struct shmipc_at *)arg)->size = 8192;
@@ -450,6 +465,38 @@ static int lifetime_text_parses(void)
 	return 0;
 }
 
+static int attachers_converts_each_entry(void)
+{
+	struct shmipc_attacher_info buf[4];
+
+	setup();
+	memset(buf, 0x5a, sizeof(buf));
+	CHECK(shmipc_attachers(12, buf, 4) == 3);
+	CHECK(fake_last_request == SHMIPC_IOC_ATTACHERS);
+	CHECK(buf[0].pid == 301 && buf[0].flags == SHMIPC_ATTACHED_RDONLY &&
+	      buf[0].nattch == 2 && buf[0].atime == 1700000301);
+	CHECK(buf[1].pid == 302 && buf[1].flags == 0 && buf[1].nattch == 1);
+	CHECK(buf[2].pid == 0 && buf[2].flags == SHMIPC_ATTACHED_OTHERS && buf[2].nattch == 7);
+	/* Past what there is, nothing is written. */
+	CHECK(buf[3].pid == 0x5a5a5a5a);
+	return 0;
+}
+
+static int attachers_short_buffer_says_how_many(void)
+{
+	struct shmipc_attacher_info buf[2];
+
+	setup();
+	memset(buf, 0x5a, sizeof(buf));
+	CHECK(shmipc_attachers(12, buf, 1) == 3);
+	CHECK(buf[0].pid == 301 && buf[1].pid == 0x5a5a5a5a);
+	CHECK(shmipc_attachers(12, NULL, 0) == 3);
+	CHECK_FAILS(shmipc_attachers(12, (void *)8, 2), -1, EFAULT);
+	answer_error = EACCES;
+	CHECK_FAILS(shmipc_attachers(12, buf, 2), -1, EACCES);
+	return 0;
+}
+
 static int success_keeps_errno(void)
 {
 	struct shmid_ds ds = { 0 };
@@ -492,6 +539,8 @@ static const struct harness_test tests[] = {
 	TEST(get_lifetime_passes_policy_and_ttl),
 	TEST(stat_lifetime_reads_ipc_stat),
 	TEST(lifetime_text_parses),
+	TEST(attachers_converts_each_entry),
+	TEST(attachers_short_buffer_says_how_many),
 	TEST(success_keeps_errno),
 };
 
