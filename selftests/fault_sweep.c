@@ -307,11 +307,31 @@ static int check_no_key(key_t key)
 	return 0;
 }
 
+/*
+ * The segment's nattch, as its attachers list gives it, or -1 if it is
+ * gone. Whatever failed, the list must add up to it (an entry that could
+ * not be allocated is counted with the others): -2 when it does not.
+ */
 static long nattch(int id)
 {
-	struct shmipc_ds ds;
+	struct shmipc_attacher buf[16];
+	struct shmipc_attachers a = {
+		.id = id, .count = ARRAY_SIZE(buf), .buf = (uintptr_t)buf,
+	};
+	uint64_t sum = 0;
+	uint32_t i;
 
-	return raw_stat(w.fd, id, &ds) ? -1 : (long)ds.nattch;
+	if (ioctl(w.fd, SHMIPC_IOC_ATTACHERS, &a))
+		return -1;
+	for (i = 0; i < a.count && i < ARRAY_SIZE(buf); i++)
+		sum += buf[i].nattch;
+	if (a.count > ARRAY_SIZE(buf) || sum != a.nattch) {
+		fprintf(stderr, "# id %d: %u attachers add up to %llu, nattch %llu\n",
+			id, a.count, (unsigned long long)sum,
+			(unsigned long long)a.nattch);
+		return -2;
+	}
+	return (long)a.nattch;
 }
 
 /* /proc/self/maps, but for the stack, whose size may change. */
@@ -609,6 +629,25 @@ static long call_stat(struct step *s)
 static int verify_same(struct step *s, long ret)
 {
 	return verify_unchanged(s);
+}
+
+/* The attachers list of an attached segment: its buffer is allocated. */
+static long call_attachers(struct step *s)
+{
+	struct shmipc_attacher buf[4];
+	struct shmipc_attachers a = {
+		.id = s->id, .count = ARRAY_SIZE(buf), .buf = (uintptr_t)buf,
+	};
+	long ret = ioctl(w.fd, SHMIPC_IOC_ATTACHERS, &a);
+
+	if (ret == 0 && (a.count != 1 || buf[0].pid != getpid() ||
+			 buf[0].nattch != 1)) {
+		fprintf(stderr, "# attachers: %u, pid %d nattch %llu\n",
+			a.count, buf[0].pid, (unsigned long long)buf[0].nattch);
+		errno = EPROTO;
+		return -1;
+	}
+	return ret;
 }
 
 /* IPC_SET: mode 0600 -> 0640 */
@@ -1208,6 +1247,8 @@ static const struct op ops[] = {
 	      verify_create_ttl),
 	PLAIN("lookup", efault, prep_seg_snap, call_lookup, verify_lookup),
 	PLAIN("ipc_stat", efault, prep_seg_snap, call_stat, verify_same),
+	PLAIN("attachers", ioctl_errs, prep_attached_snap, call_attachers,
+	      verify_same),
 	PLAIN("ipc_set", efault, prep_set, call_set, verify_set),
 	PLAIN("ipc_rmid", efault, prep_seg_snap, call_rmid, verify_rmid),
 	PLAIN("ipc_rmid_attached", efault, prep_attached_snap, call_rmid,

@@ -77,6 +77,7 @@ enum fop {
 	F_ODIRECT, F_FORK, F_ROPROBE,
 	F_LISTING,	/* listing.c: /proc/shmipc/shm read as segments come and go */
 	F_LIMITS,	/* limits.c: the namespace's kernel.shm* settings changed */
+	F_ATTACHERS,	/* SHMIPC_IOC_ATTACHERS with every kind of buffer */
 	F_CLEANUP, F_NR
 };
 
@@ -85,7 +86,8 @@ static const char *const fop_names[F_NR] = {
 	"ioctl_dt", "ioctl_hostile", "ioctl_victim", "mmap", "mprotect",
 	"munmap", "mremap", "madvise", "touch", "victim_churn",
 	"remap_file_pages", "mlock", "msync", "mbind", "process_vm", "proc_mem",
-	"vmsplice", "o_direct", "fork_madvise", "ro_probe", "listing", "limits", "cleanup",
+	"vmsplice", "o_direct", "fork_madvise", "ro_probe", "listing", "limits",
+	"ioctl_attachers", "cleanup",
 };
 
 /* The errno values the ABI (and the mm calls' man pages) document. */
@@ -100,6 +102,7 @@ static const int E_GET[] = { EFAULT, EINVAL, ENOENT, EEXIST, EACCES, ENOSPC, ENO
 static const int E_CTL[] = { EFAULT, EINVAL, EACCES, EPERM, EIDRM, ENOMEM, 0 };
 static const int E_AT[] = { EFAULT, EINVAL, EACCES, ENOMEM, EIDRM, EPERM, EINTR, 0 };
 static const int E_DT[] = { EFAULT, EINVAL, EINTR, 0 };
+static const int E_ATTACHERS[] = { EFAULT, EINVAL, EACCES, ENOMEM, 0 };
 static const int E_MMAP[] = { EINVAL, EACCES, ENOMEM, EPERM, EAGAIN, EOVERFLOW,
 			      EOPNOTSUPP, EEXIST, EIDRM, 0 };
 static const int E_MPROTECT[] = { EACCES, EINVAL, ENOMEM, 0 };
@@ -107,7 +110,7 @@ static const int E_MREMAP[] = { EFAULT, EINVAL, ENOMEM, EAGAIN, 0 };
 static const int E_MADVISE[] = { EINVAL, EACCES, ENOMEM, EFAULT, EPERM, EAGAIN, EIO,
 				 EBUSY, EINTR, EHWPOISON, 0 };
 
-static const int *const cmd_errnos[] = { E_FAULT, E_GET, E_CTL, E_AT, E_DT };
+static const int *const cmd_errnos[] = { E_FAULT, E_GET, E_CTL, E_AT, E_DT, E_ATTACHERS };
 
 struct map {
 	char *addr;
@@ -236,6 +239,7 @@ void op_listing(struct fthr *t);
 /* limits.c */
 void limits_init(void);
 void op_limits(struct fthr *t);
+void op_attachers(struct fthr *t);
 
 /* mm.c */
 void sub_range(struct fthr *t, int i, char **from, size_t *len);

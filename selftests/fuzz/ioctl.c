@@ -284,7 +284,7 @@ static void rnd_reserved(struct fthr *t, __u64 *r, int n)
 /* Every feature this module has: a bit more or less is a violation. */
 #define FEATURES_ALL	(SHMIPC_FEATURE_GET | SHMIPC_FEATURE_CTL | SHMIPC_FEATURE_AT | \
 			 SHMIPC_FEATURE_DT | SHMIPC_FEATURE_INFO | SHMIPC_FEATURE_LOCK | \
-			 SHMIPC_FEATURE_LIFETIME)
+			 SHMIPC_FEATURE_LIFETIME | SHMIPC_FEATURE_ATTACHERS)
 /* Only where the kernel has huge pages. */
 #define FEATURES_MAYBE	SHMIPC_FEATURE_HUGETLB
 
@@ -707,13 +707,72 @@ void op_dt(struct fthr *t)
 }
 
 
+/*
+ * Who has an id attached, into a buffer of any size, ours or not: the
+ * entries are well formed, say no more than there are, and add up to no
+ * more than nattch (attaches in progress count there, not here).
+ */
+void op_attachers(struct fthr *t)
+{
+	struct shmipc_attachers *a = (void *)own_slot(t, sizeof(*a), rnd_chance(&t->rnd, 20));
+	static __thread struct shmipc_attacher buf[8];
+	struct shmipc_attachers copy = { .id = pick_id(t) };
+	unsigned int r = (unsigned int)rnd_below(&t->rnd, 100);
+	uint64_t sum = 0;
+	uint32_t i, n;
+	bool bad;
+	long rc;
+
+	memset(buf, 0x5a, sizeof(buf));
+	if (r < 70) {
+		copy.count = (uint32_t)rnd_below(&t->rnd, ARRAY_SIZE(buf) + 1);
+		copy.buf = (uintptr_t)buf;
+	} else if (r < 80) {
+		copy.count = 0;
+	} else if (r < 90) {
+		copy.count = (uint32_t)rnd_next(&t->rnd);
+		copy.buf = (uintptr_t)hostile_ptr(t, 32);
+	} else {
+		copy.count = (uint32_t)rnd_below(&t->rnd, 4);
+		copy.buf = (uintptr_t)victim_ptr(t);
+	}
+	copy.reserved = rnd_chance(&t->rnd, 5) ? rnd_next(&t->rnd) : 0;
+	memcpy(a, &copy, sizeof(copy));
+	bad = copy.reserved || copy.id < 0;
+	rc = ioctl(fd_rw, SHMIPC_IOC_ATTACHERS, a);
+	if (!tally(t, F_ATTACHERS, rc, bad ? E_INVAL : E_ATTACHERS,
+		   "id %d count %u buf %#llx", copy.id, copy.count, (unsigned long long)copy.buf))
+		return;
+	if (bad)
+		violation(t, F_ATTACHERS, "id %d reserved %#llx: succeeded, want EINVAL",
+			  copy.id, (unsigned long long)copy.reserved);
+	if (copy.buf != (uintptr_t)buf)
+		return;
+	n = a->count < copy.count ? a->count : copy.count;
+	for (i = 0; i < n; i++) {
+		if (!buf[i].nattch || buf[i].reserved || buf[i].pid < 0 ||
+		    (buf[i].flags & ~(uint32_t)(SHMIPC_ATTACHER_RDONLY | SHMIPC_ATTACHER_OTHERS)) ||
+		    ((buf[i].flags & SHMIPC_ATTACHER_OTHERS) && (buf[i].pid || i != a->count - 1)))
+			violation(t, F_ATTACHERS, "id %d entry %u of %u: pid %d flags %#x nattch %llu",
+				  copy.id, i, a->count, buf[i].pid, buf[i].flags,
+				  (unsigned long long)buf[i].nattch);
+		sum += buf[i].nattch;
+	}
+	for (; i < ARRAY_SIZE(buf); i++)
+		if (buf[i].pid != (int32_t)0x5a5a5a5a)
+			violation(t, F_ATTACHERS, "id %d: entry %u written past %u", copy.id, i, n);
+	if (sum > a->nattch)
+		violation(t, F_ATTACHERS, "id %d: entries add up to %llu, nattch %llu",
+			  copy.id, (unsigned long long)sum, (unsigned long long)a->nattch);
+}
+
 /* ---- ioctls with other commands or other memory ------------------------ */
 
 static const uint32_t our_cmds[] = { SHMIPC_IOC_VERSION, SHMIPC_IOC_GET, SHMIPC_IOC_CTL,
-				     SHMIPC_IOC_AT, SHMIPC_IOC_DT };
+				     SHMIPC_IOC_AT, SHMIPC_IOC_DT, SHMIPC_IOC_ATTACHERS };
 static const size_t our_sizes[] = { sizeof(struct shmipc_version), sizeof(struct shmipc_get),
 				    sizeof(struct shmipc_ctl), sizeof(struct shmipc_at),
-				    sizeof(struct shmipc_dt) };
+				    sizeof(struct shmipc_dt), sizeof(struct shmipc_attachers) };
 
 /*
  * Type bytes the VFS itself answers before the driver sees the command
@@ -765,7 +824,7 @@ static unsigned long rnd_cmd(struct fthr *t)
 			full = (full & ~0xff00UL) | SHMIPC_IOC_MAGIC << 8;
 		return full;
 	default:
-		c = (c & ~0xffU) | (uint32_t)rnd_range(&t->rnd, 5, 16);
+		c = (c & ~0xffU) | (uint32_t)rnd_range(&t->rnd, 6, 16);
 		break;
 	}
 	if (vfs_type(c))

@@ -43,7 +43,7 @@ unsigned int fop_weights[F_NR] = {
 	[F_MADVISE] = 6, [F_TOUCH] = 3, [F_CHURN] = 2,
 	[F_RFP] = 4, [F_MLOCK] = 3, [F_MSYNC] = 2, [F_MBIND] = 2, [F_PVM] = 3,
 	[F_PROCMEM] = 3, [F_VMSPLICE] = 3, [F_ODIRECT] = 2, [F_FORK] = 1,
-	[F_ROPROBE] = 3, [F_LISTING] = 2, [F_LIMITS] = 1,
+	[F_ROPROBE] = 3, [F_LISTING] = 2, [F_LIMITS] = 1, [F_ATTACHERS] = 4,
 };
 
 size_t pg;
@@ -182,6 +182,7 @@ static void run(struct fthr *t, enum fop op)
 	case F_ROPROBE: op_roprobe(t); break;
 	case F_LISTING: op_listing(t); break;
 	case F_LIMITS: op_limits(t); break;
+	case F_ATTACHERS: op_attachers(t); break;
 	default: break;
 	}
 }

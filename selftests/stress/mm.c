@@ -132,6 +132,7 @@ static int read_vmas(pid_t pid, struct vma *v, int max)
 }
 
 #define MAX_VMAS	1024
+#define MAX_ATTACHERS	64
 #define MAX_FILES	8
 
 struct fileset {
@@ -190,16 +191,84 @@ void ino_note(struct thr *t, const struct att *a)
 }
 
 /*
+ * The attachers of @id, as SHMIPC_IOC_ATTACHERS lists them, summed: all
+ * of them (*@all), those of process @pid (*@of_pid), and the segment's
+ * nattch of the same moment (*@nattch); the entries stay in att_buf, how
+ * many in att_n. Entries must be well formed. Returns 0, or -1 with errno.
+ */
+static __thread struct shmipc_attacher att_buf[MAX_ATTACHERS];
+static __thread uint32_t att_n;
+
+static int attachers_sum(struct thr *t, int id, pid_t pid, uint64_t *all,
+			 uint64_t *of_pid, uint64_t *nattch)
+{
+	struct shmipc_attachers a = {
+		.id = id, .count = MAX_ATTACHERS, .buf = (uintptr_t)att_buf,
+	};
+	uint32_t i;
+
+	if (ioctl(t->fd, SHMIPC_IOC_ATTACHERS, &a))
+		return -1;
+	*all = *of_pid = 0;
+	*nattch = a.nattch;
+	att_n = 0;
+	if (a.count > MAX_ATTACHERS) {
+		violation(t, OP_NATTCH, "id %d: %u attachers listed", id, a.count);
+		return 0;
+	}
+	att_n = a.count;
+	for (i = 0; i < a.count; i++) {
+		const struct shmipc_attacher *e = &att_buf[i];
+
+		if (!e->nattch || e->reserved ||
+		    (e->flags & ~(uint32_t)SHMIPC_ATTACHER_RDONLY) || e->pid <= 0)
+			violation(t, OP_NATTCH, "id %d: attacher %u of %u: pid %d flags %#x nattch %llu",
+				  id, i, a.count, e->pid, e->flags,
+				  (unsigned long long)e->nattch);
+		*all += e->nattch;
+		if (e->pid == pid)
+			*of_pid += e->nattch;
+	}
+	return 0;
+}
+
+/*
  * Private segments: nattch must be exactly the VMAs of this process (and
  * of @peer, a child this thread holds paused) that map the files our
- * attachments of @id map. Skipped while another thread has a child.
+ * attachments of @id map, and the attachers list must say so, process by
+ * process. Skipped while another thread has a child.
  */
+/* The list of a private @id: @own VMAs here, @peers in @peer, no more. */
+static void check_attachers(struct thr *t, enum op op, int id, int own,
+			    pid_t peer, int peers)
+{
+	uint64_t all, mine, theirs = 0, nattch;
+
+	t->cnt[OP_NATTCH].calls++;
+	if (attachers_sum(t, id, getpid(), &all, &mine, &nattch) ||
+	    (peer && attachers_sum(t, id, peer, &all, &theirs, &nattch))) {
+		if (own + peers)
+			violation(t, OP_NATTCH, "after %s: id %d has no attachers list (%s) but %d VMAs map it",
+				  op_names[op], id, errno_name(errno), own + peers);
+		else
+			t->cnt[OP_NATTCH].ok++;
+		return;
+	}
+	if (all != nattch || mine != (uint64_t)own || theirs != (uint64_t)peers)
+		violation(t, OP_NATTCH, "after %s: id %d lists %llu attachments (%llu ours, %llu the child's), nattch %llu; %d and %d VMAs map it",
+			  op_names[op], id, (unsigned long long)all,
+			  (unsigned long long)mine, (unsigned long long)theirs,
+			  (unsigned long long)nattch, own, peers);
+	else
+		t->cnt[OP_NATTCH].ok++;
+}
+
 void check_nattch(struct thr *t, enum op op, int id, pid_t peer)
 {
 	static __thread struct vma v[MAX_VMAS];
 	struct fileset fs = { 0 };
 	struct shmipc_ds ds;
-	int i, j, n, count = 0, tries;
+	int i, j, n, count = 0, own, tries;
 	bool mine = peer != 0;
 	bool private = false;
 
@@ -231,11 +300,13 @@ void check_nattch(struct thr *t, enum op op, int id, pid_t peer)
 	}
 	for (j = 0; j < n; j++)
 		count += fileset_has(&fs, v[j].dev, v[j].ino);
+	own = count;
 	if (peer) {
 		n = read_vmas(peer, v, MAX_VMAS);
 		for (j = 0; j < n; j++)
 			count += fileset_has(&fs, v[j].dev, v[j].ino);
 	}
+	check_attachers(t, op, id, own, peer, count - own);
 	t->cnt[OP_NATTCH].calls++;
 	if (sys_ctl(t->fd, id, SHMIPC_IPC_STAT, &ds)) {
 		if (count)
@@ -266,6 +337,38 @@ static bool wait_count(uint32_t *ctr, uint32_t want, int secs)
 		else
 			usleep(1000);
 	return true;
+}
+
+/*
+ * At the checkpoint, with everyone paused: the list of @id adds up to its
+ * nattch, and each of its processes is a worker.
+ */
+static void check_checkpoint_attachers(struct thr *t, int id)
+{
+	uint64_t all, none, nattch;
+	int p;
+
+	t->cnt[OP_NATTCH].calls++;
+	if (attachers_sum(t, id, 0, &all, &none, &nattch)) {
+		t->cnt[OP_NATTCH].ok++;	/* gone: the IPC_STAT check says more */
+		return;
+	}
+	if (all != nattch) {
+		violation(t, OP_NATTCH, "checkpoint: id %d lists %llu attachments, nattch %llu",
+			  id, (unsigned long long)all, (unsigned long long)nattch);
+		return;
+	}
+	for (uint32_t i = 0; i < att_n; i++) {
+		for (p = 0; p < cfg.procs; p++)
+			if (att_buf[i].pid == inolog->pids[p])
+				break;
+		if (p == cfg.procs) {
+			violation(t, OP_NATTCH, "checkpoint: id %d lists pid %d, no worker",
+				  id, att_buf[i].pid);
+			return;
+		}
+	}
+	t->cnt[OP_NATTCH].ok++;
 }
 
 /*
@@ -341,6 +444,7 @@ void checkpoint(struct thr *t)
 						break;
 					}
 			}
+			check_checkpoint_attachers(t, id);
 			t->cnt[OP_NATTCH].calls++;
 			live = sys_ctl(t->fd, id, SHMIPC_IPC_STAT, &ds) == 0;
 			if (live && ds.nattch != vmas)

@@ -81,7 +81,11 @@ void check_ds(struct thr *t, enum op op, const struct seginfo *s,
 			  (long long)ds->ctime);
 	if (ds->perm.pad)
 		violation(t, op, "id %d: perm.pad %#x", s->id, ds->perm.pad);
-	for (i = 0; i < 4; i++)
+	/* The stress program makes no segment with a lifetime. */
+	if (ds->lifetime || ds->ttl || ds->expires_ms != -1)
+		violation(t, op, "id %d: lifetime %u ttl %u expires_ms %lld", s->id,
+			  ds->lifetime, ds->ttl, (long long)ds->expires_ms);
+	for (i = 0; i < (int)ARRAY_SIZE(ds->reserved); i++)
 		if (ds->reserved[i])
 			violation(t, op, "id %d: reserved[%d] %#llx", s->id, i,
 				  (unsigned long long)ds->reserved[i]);
