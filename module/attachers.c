@@ -21,7 +21,9 @@
  * "others" is never taken below zero.
  *
  * Everything here is under the segment's spinlock; allocations are made
- * before it is taken and freed after it is dropped.
+ * before it is taken and freed after it is dropped. The entry an mm's
+ * last VMA frees is kept in the segment for the next new one, so that a
+ * process attaching and detaching over and over allocates nothing.
  */
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
@@ -62,7 +64,7 @@ module_param_cb(max_attachers, &shmipc_max_attachers_ops,
 MODULE_PARM_DESC(max_attachers,
 		 "Processes listed per segment (0-65536); the rest are counted together");
 
-static bool shmipc_vma_rdonly(const struct vm_area_struct *vma)
+bool shmipc_vma_rdonly(const struct vm_area_struct *vma)
 {
 	return !(vma->vm_file->f_mode & FMODE_WRITE);
 }
@@ -76,6 +78,22 @@ struct shmipc_attacher_ent *shmipc_attacher_alloc(void)
 void shmipc_attacher_free(struct shmipc_attacher_ent *ent)
 {
 	kfree(ent);
+}
+
+static struct shmipc_attacher_ent *
+shmipc_attacher_find(struct shmipc_seg *seg, const struct vm_area_struct *vma);
+
+/*
+ * Can @vma be counted without a new allocation: in its entry, in the
+ * kept one, or in others? Called with seg->lock held.
+ */
+bool shmipc_attacher_ready(struct shmipc_seg *seg,
+			   const struct vm_area_struct *vma)
+{
+	lockdep_assert_held(&seg->lock);
+	return seg->ent_cache ||
+	       seg->nr_attachers >= READ_ONCE(shmipc_max_attachers) ||
+	       shmipc_attacher_find(seg, vma);
 }
 
 static struct shmipc_attacher_ent *
@@ -104,12 +122,18 @@ void shmipc_attacher_add(struct shmipc_seg *seg, struct vm_area_struct *vma,
 		ent->nattch++;
 		return;
 	}
-	ent = *spare;
-	if (!ent || seg->nr_attachers >= READ_ONCE(shmipc_max_attachers)) {
+	if (seg->nr_attachers >= READ_ONCE(shmipc_max_attachers) ||
+	    (!seg->ent_cache && !*spare)) {
 		seg->others++;
 		return;
 	}
-	*spare = NULL;
+	if (seg->ent_cache) {
+		ent = seg->ent_cache;
+		seg->ent_cache = NULL;
+	} else {
+		ent = *spare;
+		*spare = NULL;
+	}
 	ent->mm = vma->vm_mm;
 	ent->rdonly = shmipc_vma_rdonly(vma);
 	ent->nattch = 1;
@@ -137,11 +161,15 @@ struct shmipc_attacher_ent *shmipc_attacher_del(struct shmipc_seg *seg,
 		return NULL;
 	list_del(&ent->node);
 	seg->nr_attachers--;
+	if (!seg->ent_cache) {
+		seg->ent_cache = ent;
+		return NULL;
+	}
 	return ent;
 }
 
 /* The process @mm belongs to, in @pid_ns: 0 if none there (or known). */
-static pid_t shmipc_mm_pid(struct mm_struct *mm, struct pid_namespace *pid_ns)
+pid_t shmipc_mm_pid(struct mm_struct *mm, struct pid_namespace *pid_ns)
 {
 	pid_t nr = 0;
 #ifdef CONFIG_MEMCG

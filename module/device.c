@@ -22,7 +22,8 @@ static long shmipc_ioctl_version(struct shmipc_version __user *uarg)
 		.features = SHMIPC_FEATURE_GET | SHMIPC_FEATURE_CTL |
 			    SHMIPC_FEATURE_AT | SHMIPC_FEATURE_DT |
 			    SHMIPC_FEATURE_INFO | SHMIPC_FEATURE_LOCK |
-			    SHMIPC_FEATURE_LIFETIME | SHMIPC_FEATURE_ATTACHERS,
+			    SHMIPC_FEATURE_LIFETIME | SHMIPC_FEATURE_ATTACHERS |
+			    SHMIPC_FEATURE_WATCH,
 	};
 
 	if (shmipc_huge_available())
@@ -111,6 +112,8 @@ static long shmipc_ioctl(struct file *file, unsigned int cmd,
 		return shmipc_ioctl_dt(uarg);
 	case SHMIPC_IOC_ATTACHERS:
 		return shmipc_ioctl_attachers(file, uarg);
+	case SHMIPC_IOC_WATCH:
+		return shmipc_ioctl_watch(file, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -185,6 +188,7 @@ static void __exit shmipc_exit(void)
 	shmipc_listing_exit();
 	shmipc_ns_exit();
 	shmipc_life_exit();
+	shmipc_events_exit();
 	shmipc_huge_exit();
 	shmipc_lock_exit();
 }

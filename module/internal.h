@@ -95,6 +95,10 @@ struct shmipc_ns {
 	u32 seq;			/* of the ids being made */
 	unsigned int nr_segs;
 	unsigned long nr_pages;		/* sum over segments, for shmall */
+
+	spinlock_t watch_lock;		/* watchers (events.c) */
+	struct list_head watchers;
+	unsigned int nr_watchers;	/* read without the lock */
 };
 
 struct shmipc_seg {
@@ -111,6 +115,7 @@ struct shmipc_seg {
 	 */
 	int id;
 	u32 seq;
+	s32 ckey;			/* the key it was made with */
 
 	/* All below under ns->lock; read without it under RCU. */
 	s32 key;			/* IPC_PRIVATE once removed */
@@ -128,9 +133,11 @@ struct shmipc_seg {
 	bool dead;			/* destroyed: no attach may count */
 	bool attached;			/* by a VMA, ever */
 	unsigned int nr_attachers;	/* entries on attachers */
+	unsigned int pins;		/* of nattch: attaches in progress */
 	unsigned long nattch;		/* VMAs mapping it, and pins */
 	struct list_head attachers;	/* of its VMAs, by mm (attachers.c) */
 	unsigned long others;		/* VMAs on no entry */
+	struct shmipc_attacher_ent *ent_cache;	/* the last one freed */
 	time64_t atime, dtime;
 	struct pid *lpid;
 
@@ -187,15 +194,25 @@ const char *shmipc_life_name(const struct shmipc_seg *seg);
 struct shmipc_attacher_ent;
 struct shmipc_attacher_ent *shmipc_attacher_alloc(void);
 void shmipc_attacher_free(struct shmipc_attacher_ent *ent);
+bool shmipc_attacher_ready(struct shmipc_seg *seg,
+			   const struct vm_area_struct *vma);
 void shmipc_attacher_add(struct shmipc_seg *seg, struct vm_area_struct *vma,
 			 struct shmipc_attacher_ent **spare);
 struct shmipc_attacher_ent *shmipc_attacher_del(struct shmipc_seg *seg,
 						struct vm_area_struct *vma);
 long shmipc_ioctl_attachers(struct file *dev,
 			    struct shmipc_attachers __user *uarg);
+bool shmipc_vma_rdonly(const struct vm_area_struct *vma);
+pid_t shmipc_mm_pid(struct mm_struct *mm, struct pid_namespace *pid_ns);
 struct seq_file;
 void shmipc_attachers_show(struct seq_file *m, struct shmipc_ns *ns,
 			   struct shmipc_seg *seg, struct pid_namespace *pid_ns);
+
+/* events.c */
+void shmipc_notify(struct shmipc_seg *seg, u32 type, u32 flags, u64 count,
+		   struct mm_struct *mm);
+long shmipc_ioctl_watch(struct file *dev, struct shmipc_watch __user *uarg);
+void shmipc_events_exit(void);
 
 /* listing.c */
 int shmipc_listing_init(void);

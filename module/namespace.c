@@ -43,7 +43,7 @@ static void shmipc_ns_release(struct kref *ref)
 {
 	struct shmipc_ns *ns = container_of(ref, struct shmipc_ns, ref);
 
-	WARN_ON_ONCE(ns->nr_segs);
+	WARN_ON_ONCE(ns->nr_segs || ns->nr_watchers);
 	xa_destroy(&ns->ids);
 	rhashtable_destroy(&ns->keys);
 	mutex_destroy(&ns->lock);
@@ -70,6 +70,8 @@ static struct shmipc_ns *shmipc_ns_alloc(struct ipc_namespace *ipc_ns)
 	INIT_LIST_HEAD(&ns->node);
 	mutex_init(&ns->lock);
 	xa_init_flags(&ns->ids, XA_FLAGS_ALLOC);
+	spin_lock_init(&ns->watch_lock);
+	INIT_LIST_HEAD(&ns->watchers);
 	ns->last_idx = -1;
 	ns->max_idx = -1;
 	ns->ipc_ns = get_ipc_ns(ipc_ns);

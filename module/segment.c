@@ -34,6 +34,7 @@ static void shmipc_seg_free(struct shmipc_seg *seg)
 	put_pid(seg->cpid);
 	put_pid(seg->lpid);
 	WARN_ON_ONCE(!list_empty(&seg->attachers) || seg->others);
+	shmipc_attacher_free(seg->ent_cache);
 	shmipc_life_free(seg);
 	kfree_rcu(seg, rcu);
 }
@@ -223,18 +224,21 @@ static void shmipc_seg_destroy(struct shmipc_seg *seg)
 	/* As shm_destroy(): a locked segment's charge goes with it. */
 	shmipc_seg_unlock(seg);
 	shmipc_life_stop(seg);
+	shmipc_notify(seg, SHMIPC_EV_DESTROYED, 0, 0, NULL);
 	shmipc_seg_put(seg);
 }
 
 /*
  * What IPC_RMID does first: the key is free from now on, and the segment
- * marked SHM_DEST. Called with ns->lock held, on a segment not yet removed.
+ * marked SHM_DEST. @flags says why, to watchers (SHMIPC_EV_LIFETIME).
+ * Called with ns->lock held, on a segment not yet removed.
  */
-static void shmipc_seg_unkey(struct shmipc_seg *seg)
+static void shmipc_seg_unkey(struct shmipc_seg *seg, u32 flags)
 {
 	struct shmipc_ns *ns = seg->ns;
 
 	lockdep_assert_held(&ns->lock);
+	shmipc_notify(seg, SHMIPC_EV_REMOVED, flags, 0, NULL);
 	if (seg->key != SHMIPC_IPC_PRIVATE) {
 		rhashtable_remove_fast(&ns->keys, &seg->key_node,
 				       shmipc_key_params);
@@ -249,7 +253,7 @@ static void shmipc_seg_remove(struct shmipc_seg *seg)
 	lockdep_assert_held(&seg->ns->lock);
 	if (seg->mode & SHMIPC_SHM_DEST)
 		return;
-	shmipc_seg_unkey(seg);
+	shmipc_seg_unkey(seg, 0);
 	if (shmipc_seg_kill_unused(seg))
 		shmipc_seg_destroy(seg);
 }
@@ -265,7 +269,7 @@ void shmipc_seg_expire(struct shmipc_seg *seg)
 	lockdep_assert_held(&seg->ns->lock);
 	if (seg->mode & SHMIPC_SHM_DEST || !shmipc_seg_kill_unused(seg))
 		return;
-	shmipc_seg_unkey(seg);
+	shmipc_seg_unkey(seg, SHMIPC_EV_LIFETIME);
 	shmipc_seg_destroy(seg);
 }
 
@@ -301,19 +305,25 @@ static void shmipc_seg_last_drop(struct shmipc_seg *seg)
 static void shmipc_seg_drop(struct shmipc_seg *seg, struct vm_area_struct *vma)
 {
 	struct shmipc_attacher_ent *ent = NULL;
+	unsigned long nattch, vmas;
 	struct pid *old = NULL;
-	bool last;
 
 	spin_lock(&seg->lock);
 	if (vma) {
 		old = shmipc_seg_touch(seg, &seg->dtime);
 		ent = shmipc_attacher_del(seg, vma);
+	} else {
+		seg->pins--;
 	}
-	last = !--seg->nattch;
+	nattch = --seg->nattch;
+	vmas = nattch - seg->pins;
 	spin_unlock(&seg->lock);
 	put_pid(old);
 	shmipc_attacher_free(ent);
-	if (last)
+	if (vma)
+		shmipc_notify(seg, SHMIPC_EV_DETACHED, shmipc_vma_rdonly(vma) ?
+			      SHMIPC_ATTACHER_RDONLY : 0, vmas, vma->vm_mm);
+	if (!nattch)
 		shmipc_seg_last_drop(seg);
 }
 
@@ -361,8 +371,10 @@ struct shmipc_seg *shmipc_seg_pin(struct shmipc_ns *ns, int id, umode_t want)
 		return seg;
 	spin_lock(&seg->lock);
 	dead = seg->dead;
-	if (!dead)
+	if (!dead) {
 		seg->nattch++;
+		seg->pins++;
+	}
 	spin_unlock(&seg->lock);
 	if (dead) {
 		shmipc_seg_put(seg);
@@ -385,22 +397,34 @@ void shmipc_seg_unpin(struct shmipc_seg *seg)
  */
 int shmipc_seg_attach(struct shmipc_seg *seg, struct vm_area_struct *vma)
 {
-	struct shmipc_attacher_ent *spare = shmipc_attacher_alloc();
+	struct shmipc_attacher_ent *spare = NULL;
+	unsigned long vmas = 0;
 	struct pid *old = NULL;
-	int err = -EINVAL;
+	u32 flags;
 
 	spin_lock(&seg->lock);
+	if (!seg->dead && !shmipc_attacher_ready(seg, vma)) {
+		spin_unlock(&seg->lock);
+		spare = shmipc_attacher_alloc();
+		spin_lock(&seg->lock);
+	}
 	if (!seg->dead) {
-		seg->nattch++;
+		vmas = ++seg->nattch - seg->pins;
 		seg->attached = true;
 		old = shmipc_seg_touch(seg, &seg->atime);
 		shmipc_attacher_add(seg, vma, &spare);
-		err = 0;
 	}
 	spin_unlock(&seg->lock);
 	put_pid(old);
 	shmipc_attacher_free(spare);
-	return err;
+	if (!vmas)
+		return -EINVAL;
+	flags = shmipc_vma_rdonly(vma) ? SHMIPC_ATTACHER_RDONLY : 0;
+	/* A VMA made in another mm than current's: fork copies the parent's. */
+	if (vma->vm_mm != current->mm)
+		flags |= SHMIPC_EV_FORK;
+	shmipc_notify(seg, SHMIPC_EV_ATTACHED, flags, vmas, vma->vm_mm);
+	return 0;
 }
 
 /*
@@ -457,6 +481,7 @@ static struct shmipc_seg *shmipc_seg_alloc(const struct shmipc_get *args)
 	}
 	kref_init(&seg->ref);
 	seg->key = args->key;
+	seg->ckey = args->key;
 	seg->size = args->size;
 	seg->mode = args->flags & 0777;
 	seg->uid = current_euid();
@@ -557,6 +582,7 @@ static int shmipc_seg_publish(struct shmipc_ns *ns, struct shmipc_seg *seg)
 	ns->nr_segs++;
 	ns->nr_pages += pages;
 	shmipc_life_start(seg);
+	shmipc_notify(seg, SHMIPC_EV_CREATED, 0, 0, NULL);
 	return seg->id;
 }
 
@@ -665,6 +691,7 @@ static int shmipc_seg_set(struct shmipc_ns *ns, const struct shmipc_ctl *args)
 		WRITE_ONCE(seg->mode, (seg->mode & ~0777) |
 				      (ds->perm.mode & 0777));
 		seg->ctime = ktime_get_real_seconds();
+		shmipc_notify(seg, SHMIPC_EV_SET, 0, 0, NULL);
 	}
 	mutex_unlock(&ns->lock);
 	return ret;

@@ -84,6 +84,7 @@ struct shmipc_version {
 #define SHMIPC_FEATURE_HUGETLB	0x40ULL	/* SHM_HUGETLB, SHM_HUGE_* */
 #define SHMIPC_FEATURE_LIFETIME	0x80ULL	/* shmipc_get.lifetime, shmipc_ds's */
 #define SHMIPC_FEATURE_ATTACHERS 0x100ULL /* SHMIPC_IOC_ATTACHERS */
+#define SHMIPC_FEATURE_WATCH	0x200ULL /* SHMIPC_IOC_WATCH */
 
 /*
  * Lifetimes (SHMIPC_IOC_GET.lifetime): how a segment is destroyed when
@@ -254,6 +255,85 @@ struct shmipc_attachers {
 };
 
 /*
+ * SHMIPC_IOC_WATCH: a new descriptor (the ioctl's result) from which
+ * read() returns struct shmipc_event records of the segments of one key,
+ * one id or the whole IPC namespace of the caller, as they happen; poll,
+ * select and epoll report it readable while a record waits. A watcher is
+ * told only of segments its opener may read (the permission IPC_STAT
+ * needs, judged at each event with the opener's credentials), and only of
+ * the event types in its mask (0: all). Records queue up to the module's
+ * watch_queue parameter per watcher; past that they are dropped, and the
+ * reader gets one SHMIPC_EV_OVERFLOW record, where they would have been,
+ * whose count says how many. read() returns whole records (EINVAL for a
+ * buffer smaller than one) and blocks for the first unless the descriptor
+ * is non-blocking (SHMIPC_WATCH_NONBLOCK, or O_NONBLOCK set later). Each
+ * user has at most the module's max_watchers descriptors open (EMFILE).
+ * Closing the descriptor frees it all.
+ */
+#define SHMIPC_WATCH_NS		0	/* every segment of the namespace */
+#define SHMIPC_WATCH_KEY	1	/* those made with key (not private) */
+#define SHMIPC_WATCH_ID		2	/* the segment id */
+
+#define SHMIPC_WATCH_NONBLOCK	0x1	/* O_NONBLOCK */
+#define SHMIPC_WATCH_CLOEXEC	0x2	/* O_CLOEXEC */
+#define SHMIPC_WATCH_FLAGS	(SHMIPC_WATCH_NONBLOCK | SHMIPC_WATCH_CLOEXEC)
+
+struct shmipc_watch {
+	__u32 scope;		/* in: SHMIPC_WATCH_NS, _KEY or _ID */
+	__s32 key;		/* in: for SHMIPC_WATCH_KEY; else 0 */
+	__s32 id;		/* in: for SHMIPC_WATCH_ID; else 0 */
+	__u32 events;		/* in: 1 << SHMIPC_EV_* bits; 0: all */
+	__u32 flags;		/* in: SHMIPC_WATCH_FLAGS */
+	__u32 pad;		/* in: zero */
+	__u64 reserved[2];	/* in: zero */
+};
+
+/*
+ * Event types. pid is the process that acted, in the reader's pid
+ * namespace (0 if none there or none did: a lifetime, the last detach
+ * that destroys).
+ *   CREATED    a segment was made (pid: its creator)
+ *   ATTACHED   an attachment (a VMA: a fork's copy and a split count, as
+ *              in nattch); flags SHMIPC_ATTACHER_RDONLY if read-only;
+ *              count: the segment's attachments after it (nattch but
+ *              for attaches in progress); pid: the process it is in, but
+ *              for a fork's copy (SHMIPC_EV_FORK), made before the child
+ *              has a pid: the forking process
+ *   DETACHED   an attachment went; flags and count as ATTACHED; pid: the
+ *              process it was in (an exiting one's, by its exit)
+ *   SET        IPC_SET changed it
+ *   REMOVED    IPC_RMID (pid: its caller), or the end of its lifetime
+ *              (flags SHMIPC_EV_LIFETIME): its key is free
+ *   DESTROYED  it is gone, its memory freed
+ *   OVERFLOW   count records were dropped here (id, key and pid 0)
+ * key is the key the segment was made with, whatever IPC_RMID did since.
+ */
+#define SHMIPC_EV_CREATED	1
+#define SHMIPC_EV_ATTACHED	2
+#define SHMIPC_EV_DETACHED	3
+#define SHMIPC_EV_SET		4
+#define SHMIPC_EV_REMOVED	5
+#define SHMIPC_EV_DESTROYED	6
+#define SHMIPC_EV_OVERFLOW	7
+#define SHMIPC_EV_MAX		SHMIPC_EV_OVERFLOW
+#define SHMIPC_EV_ALL		(((1U << (SHMIPC_EV_MAX + 1)) - 1) & ~1U)
+
+#define SHMIPC_EV_LIFETIME	0x2	/* REMOVED by a lifetime's end */
+#define SHMIPC_EV_FORK		0x4	/* ATTACHED: a fork's copy */
+
+struct shmipc_event {
+	__u32 type;		/* SHMIPC_EV_* */
+	__u32 flags;
+	__s32 id;
+	__s32 key;
+	__s32 pid;
+	__u32 pad;		/* zero */
+	__u64 count;
+	__s64 time_ns;		/* CLOCK_REALTIME */
+	__u64 reserved;		/* zero */
+};
+
+/*
  * Attaching by a plain mmap of the device is the operation SHMIPC_IOC_AT
  * performs for the caller: mmap(addr, length, prot, MAP_SHARED, fd,
  * SHMIPC_MMAP_OFFSET(id, page_size)) with 0 < length <= the segment's size
@@ -278,5 +358,6 @@ struct shmipc_attachers {
 #define SHMIPC_IOC_AT		_IOWR(SHMIPC_IOC_MAGIC, 0x03, struct shmipc_at)
 #define SHMIPC_IOC_DT		_IOW(SHMIPC_IOC_MAGIC, 0x04, struct shmipc_dt)
 #define SHMIPC_IOC_ATTACHERS	_IOWR(SHMIPC_IOC_MAGIC, 0x05, struct shmipc_attachers)
+#define SHMIPC_IOC_WATCH	_IOW(SHMIPC_IOC_MAGIC, 0x06, struct shmipc_watch)
 
 #endif /* _UAPI_SHMIPC_H */
