@@ -231,8 +231,9 @@ int shmipc_stat_lifetime(int shmid, struct shmipc_lifetime *lifetime);
  * with a larger buf), or -1 with errno:
  *   EACCES   the caller lacks read permission on the segment
  *   EFAULT   buf is not writable for the entries to be written
- *   EINVAL   no segment with this id; a module older than this call
+ *   EINVAL   no segment with this id
  *   ENOMEM   out of memory
+ *   ENOTTY   a module older than this call
  *   ENOSYS, open(2) errors: as shmipc_get().
  */
 #define SHMIPC_ATTACHED_RDONLY	0x1
@@ -247,6 +248,83 @@ struct shmipc_attacher_info {
 
 int shmipc_attachers(int shmid, struct shmipc_attacher_info *buf,
 		     unsigned int count);
+
+/*
+ * Segment events: a descriptor that poll(), select() and epoll report
+ * readable while an event waits, and shmipc_read_event() reads.
+ *
+ * shmipc_watch_key(), shmipc_watch_id() and shmipc_watch_all() watch the
+ * segments made with key, the segment shmid, or every segment of the
+ * caller's IPC namespace. events is a mask of SHMIPC_EVENT_MASK(type)
+ * bits, 0 for all; flags may hold O_NONBLOCK and O_CLOEXEC. A watcher is
+ * told only of segments the caller may read (as IPC_STAT), judged with
+ * its credentials of the moment it called. Close the descriptor to stop.
+ * Return the descriptor, or -1 with errno:
+ *   EINVAL   an unknown event bit or flag; shmipc_watch_key() of
+ *            IPC_PRIVATE; a negative shmid
+ *   EMFILE   the user has the module's max_watchers descriptors open,
+ *            or the process its RLIMIT_NOFILE
+ *   ENOMEM   out of memory
+ *   ENOTTY   a module older than watches
+ *   ENOSYS, open(2) errors: as shmipc_get().
+ *
+ * shmipc_read_event() reads the next event from fd into *event, waiting
+ * for one unless fd is non-blocking. Returns 0, or -1 with read(2)'s
+ * errno (EAGAIN: none waits).
+ *
+ * Events: type is one of
+ *   SHMIPC_EVENT_CREATED    a segment was made (pid: its creator)
+ *   SHMIPC_EVENT_ATTACHED   an attachment came (count: attachments after;
+ *                           flags SHMIPC_EVENT_RDONLY if read-only; a
+ *                           fork's copy or a split counts, as in nattch;
+ *                           a fork's copy has SHMIPC_EVENT_FORK and the
+ *                           forking process's pid: the child has none yet)
+ *   SHMIPC_EVENT_DETACHED   an attachment went (flags and count as above)
+ *   SHMIPC_EVENT_SET        IPC_SET changed it
+ *   SHMIPC_EVENT_REMOVED    IPC_RMID, or the end of its lifetime (flags
+ *                           SHMIPC_EVENT_LIFETIME): its key is free
+ *   SHMIPC_EVENT_DESTROYED  it is gone, its memory freed
+ *   SHMIPC_EVENT_OVERFLOW   the watcher's queue was full: count events
+ *                           were dropped here
+ * pid is the process that acted, in the caller's pid namespace (0 if
+ * none did, or it has no pid there); key the key the segment was made
+ * with; time_ns the time of the event (CLOCK_REALTIME).
+ *
+ * shmipc_wait_key() returns the id of key's segment, waiting up to
+ * timeout_ms milliseconds (-1: for ever) for it to be made if there is
+ * none. It waits for a segment the caller may read; one it may not is
+ * seen only once the timeout passes. Returns the id, or -1 with errno:
+ * ETIMEDOUT, EINTR (a signal), EINVAL (key IPC_PRIVATE), or those of
+ * shmipc_watch_key() and shmipc_get().
+ */
+#define SHMIPC_EVENT_CREATED	1
+#define SHMIPC_EVENT_ATTACHED	2
+#define SHMIPC_EVENT_DETACHED	3
+#define SHMIPC_EVENT_SET	4
+#define SHMIPC_EVENT_REMOVED	5
+#define SHMIPC_EVENT_DESTROYED	6
+#define SHMIPC_EVENT_OVERFLOW	7
+#define SHMIPC_EVENT_MASK(type)	(1U << (type))
+
+#define SHMIPC_EVENT_RDONLY	0x1
+#define SHMIPC_EVENT_LIFETIME	0x2
+#define SHMIPC_EVENT_FORK	0x4
+
+struct shmipc_event_info {
+	unsigned int type;	/* SHMIPC_EVENT_* */
+	unsigned int flags;	/* SHMIPC_EVENT_RDONLY, _LIFETIME, _FORK */
+	int shmid;
+	key_t key;
+	pid_t pid;
+	SHMIPC_LONG_LONG count;
+	SHMIPC_LONG_LONG time_ns;
+};
+
+int shmipc_watch_key(key_t key, unsigned int events, int flags);
+int shmipc_watch_id(int shmid, unsigned int events, int flags);
+int shmipc_watch_all(unsigned int events, int flags);
+int shmipc_read_event(int fd, struct shmipc_event_info *event);
+int shmipc_wait_key(key_t key, int timeout_ms);
 
 /*
  * Process-shared semaphores.

@@ -5,10 +5,12 @@
  * fields left zero, NULL buffers, errno. Runs against the fake device
  * (fake-device.h); the module's own behaviour is tested in the VM.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 /* The public header, the ABI (-I uapi), and libshmipc_lifetime_parse(). */
 #include "../src/internal.h"
@@ -20,6 +22,7 @@ static const struct shmipc_get *last_get = (void *)fake_last_arg;
 static const struct shmipc_at *last_at = (void *)fake_last_arg;
 static const struct shmipc_dt *last_dt = (void *)fake_last_arg;
 static const struct shmipc_ctl *last_ctl = (void *)fake_last_arg;
+static const struct shmipc_watch *last_watch = (void *)fake_last_arg;
 
 static bool all_zero(const void *p, size_t len)
 {
@@ -44,6 +47,8 @@ static int module(unsigned long request, void *arg)
 	switch (request) {
 	case SHMIPC_IOC_GET:
 		return 4242;	/* the id is the ioctl's result */
+	case SHMIPC_IOC_WATCH:
+		return 77;	/* so is the watcher's descriptor */
 	case SHMIPC_IOC_ATTACHERS: {
 		/* Three entries: a reader, a writer, the others. */
 		static const struct shmipc_attacher three[] = {
@@ -497,6 +502,54 @@ static int attachers_short_buffer_says_how_many(void)
 	return 0;
 }
 
+static int watch_calls_fill_scope_and_flags(void)
+{
+	setup();
+	CHECK(shmipc_watch_key(0x5eed, SHMIPC_EVENT_MASK(SHMIPC_EVENT_CREATED),
+			       O_NONBLOCK | O_CLOEXEC) == 77);
+	CHECK(fake_last_request == SHMIPC_IOC_WATCH);
+	CHECK(last_watch->scope == SHMIPC_WATCH_KEY && last_watch->key == 0x5eed &&
+	      last_watch->id == 0 && last_watch->events == 1U << SHMIPC_EV_CREATED);
+	CHECK(last_watch->flags == (SHMIPC_WATCH_NONBLOCK | SHMIPC_WATCH_CLOEXEC));
+	CHECK(!last_watch->pad && all_zero(last_watch->reserved, sizeof(last_watch->reserved)));
+	CHECK(shmipc_watch_id(9, 0, 0) == 77);
+	CHECK(last_watch->scope == SHMIPC_WATCH_ID && last_watch->id == 9 &&
+	      last_watch->key == 0 && last_watch->flags == 0);
+	CHECK(shmipc_watch_all(0, O_CLOEXEC) == 77);
+	CHECK(last_watch->scope == SHMIPC_WATCH_NS && last_watch->flags == SHMIPC_WATCH_CLOEXEC);
+	/* Flags other than those two are the library's to refuse. */
+	CHECK_FAILS(shmipc_watch_all(0, O_RDWR), -1, EINVAL);
+	return 0;
+}
+
+static int read_event_converts_a_record(void)
+{
+	const struct shmipc_event rec = {
+		.type = SHMIPC_EV_ATTACHED, .flags = SHMIPC_EV_FORK | SHMIPC_ATTACHER_RDONLY,
+		.id = 65536, .key = -5, .pid = 321, .count = 3, .time_ns = 1700000000123456789LL,
+	};
+	struct shmipc_event_info ev;
+	int p[2];
+
+	CHECK(pipe(p) == 0);
+	CHECK(write(p[1], &rec, sizeof(rec)) == sizeof(rec));
+	CHECK(shmipc_read_event(p[0], &ev) == 0);
+	CHECK(ev.type == SHMIPC_EVENT_ATTACHED &&
+	      ev.flags == (SHMIPC_EVENT_FORK | SHMIPC_EVENT_RDONLY));
+	CHECK(ev.shmid == 65536 && ev.key == -5 && ev.pid == 321 && ev.count == 3 &&
+	      ev.time_ns == 1700000000123456789LL);
+	/* A bad buffer fails before the record is taken. */
+	CHECK(write(p[1], &rec, sizeof(rec)) == sizeof(rec));
+	CHECK_FAILS(shmipc_read_event(p[0], (void *)8), -1, EFAULT);
+	CHECK(shmipc_read_event(p[0], &ev) == 0 && ev.pid == 321);
+	/* Anything but a whole record is no event. */
+	CHECK(write(p[1], &rec, 8) == 8);
+	close(p[1]);
+	CHECK_FAILS(shmipc_read_event(p[0], &ev), -1, EIO);
+	close(p[0]);
+	return 0;
+}
+
 static int success_keeps_errno(void)
 {
 	struct shmid_ds ds = { 0 };
@@ -541,6 +594,8 @@ static const struct harness_test tests[] = {
 	TEST(lifetime_text_parses),
 	TEST(attachers_converts_each_entry),
 	TEST(attachers_short_buffer_says_how_many),
+	TEST(watch_calls_fill_scope_and_flags),
+	TEST(read_event_converts_a_record),
 	TEST(success_keeps_errno),
 };
 
