@@ -437,6 +437,8 @@ static const int get_errs[] = { ENOMEM, ENOSPC, EFAULT, 0 };
 static const int at_errs[] = { ENOMEM, EFAULT, EINTR, 0 };
 static const int ioctl_errs[] = { ENOMEM, EFAULT, 0 };
 static const int read_errs[] = { ENOMEM, EFAULT, 0 };	/* fail_usercopy too */
+/* anon_inode_getfd() fails a file it cannot allocate with ENFILE. */
+static const int watch_errs[] = { ENOMEM, EFAULT, ENFILE, 0 };
 
 static int prep_seg(struct step *s)
 {
@@ -629,6 +631,41 @@ static long call_stat(struct step *s)
 static int verify_same(struct step *s, long ret)
 {
 	return verify_unchanged(s);
+}
+
+/*
+ * A watcher of the whole namespace: its charge, ring and file are
+ * allocated. Made, it must report the next creation; failed, it must
+ * have left nothing behind, not even a charge against max_watchers,
+ * which a second watcher after it shows.
+ */
+static long call_watch(struct step *s)
+{
+	struct shmipc_watch arg = {
+		.scope = SHMIPC_WATCH_NS, .flags = SHMIPC_WATCH_NONBLOCK,
+	};
+
+	return ioctl(w.fd, SHMIPC_IOC_WATCH, &arg);
+}
+
+static int verify_watch(struct step *s, long ret)
+{
+	struct shmipc_event ev;
+	long fd = ret;
+
+	if (fd < 0)
+		fd = call_watch(s);
+	if (fd < 0)
+		BAD("no watcher after a failed one: %s\n", strerror(errno));
+	s->key = w.key++;
+	s->id = new_seg(s->key, w.seg_size);
+	if (s->id < 0 || read((int)fd, &ev, sizeof(ev)) != sizeof(ev) ||
+	    ev.type != SHMIPC_EV_CREATED || ev.id != s->id) {
+		close((int)fd);
+		BAD("the watcher did not report creating %d\n", s->id);
+	}
+	close((int)fd);
+	return 0;
 }
 
 /* The attachers list of an attached segment: its buffer is allocated. */
@@ -1249,6 +1286,7 @@ static const struct op ops[] = {
 	PLAIN("ipc_stat", efault, prep_seg_snap, call_stat, verify_same),
 	PLAIN("attachers", ioctl_errs, prep_attached_snap, call_attachers,
 	      verify_same),
+	PLAIN("watch", watch_errs, prep_none, call_watch, verify_watch),
 	PLAIN("ipc_set", efault, prep_set, call_set, verify_set),
 	PLAIN("ipc_rmid", efault, prep_seg_snap, call_rmid, verify_rmid),
 	PLAIN("ipc_rmid_attached", efault, prep_attached_snap, call_rmid,

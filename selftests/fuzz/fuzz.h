@@ -78,6 +78,7 @@ enum fop {
 	F_LISTING,	/* listing.c: /proc/shmipc/shm read as segments come and go */
 	F_LIMITS,	/* limits.c: the namespace's kernel.shm* settings changed */
 	F_ATTACHERS,	/* SHMIPC_IOC_ATTACHERS with every kind of buffer */
+	F_WATCH,	/* SHMIPC_IOC_WATCH, and reads of what it reports */
 	F_CLEANUP, F_NR
 };
 
@@ -87,7 +88,7 @@ static const char *const fop_names[F_NR] = {
 	"munmap", "mremap", "madvise", "touch", "victim_churn",
 	"remap_file_pages", "mlock", "msync", "mbind", "process_vm", "proc_mem",
 	"vmsplice", "o_direct", "fork_madvise", "ro_probe", "listing", "limits",
-	"ioctl_attachers", "cleanup",
+	"ioctl_attachers", "ioctl_watch", "cleanup",
 };
 
 /* The errno values the ABI (and the mm calls' man pages) document. */
@@ -103,6 +104,7 @@ static const int E_CTL[] = { EFAULT, EINVAL, EACCES, EPERM, EIDRM, ENOMEM, 0 };
 static const int E_AT[] = { EFAULT, EINVAL, EACCES, ENOMEM, EIDRM, EPERM, EINTR, 0 };
 static const int E_DT[] = { EFAULT, EINVAL, EINTR, 0 };
 static const int E_ATTACHERS[] = { EFAULT, EINVAL, EACCES, ENOMEM, 0 };
+static const int E_WATCH[] = { EFAULT, EINVAL, EMFILE, ENFILE, ENOMEM, 0 };
 static const int E_MMAP[] = { EINVAL, EACCES, ENOMEM, EPERM, EAGAIN, EOVERFLOW,
 			      EOPNOTSUPP, EEXIST, EIDRM, 0 };
 static const int E_MPROTECT[] = { EACCES, EINVAL, ENOMEM, 0 };
@@ -110,7 +112,8 @@ static const int E_MREMAP[] = { EFAULT, EINVAL, ENOMEM, EAGAIN, 0 };
 static const int E_MADVISE[] = { EINVAL, EACCES, ENOMEM, EFAULT, EPERM, EAGAIN, EIO,
 				 EBUSY, EINTR, EHWPOISON, 0 };
 
-static const int *const cmd_errnos[] = { E_FAULT, E_GET, E_CTL, E_AT, E_DT, E_ATTACHERS };
+static const int *const cmd_errnos[] = { E_FAULT, E_GET, E_CTL, E_AT, E_DT, E_ATTACHERS,
+					 E_WATCH };
 
 struct map {
 	char *addr;
@@ -152,6 +155,7 @@ struct fthr {
 	struct op_count cnt[F_NR];
 	int memfd;		/* /proc/self/mem, or -1 */
 	int dfd;		/* an O_DIRECT file on tmpfs, or -1 */
+	int watch_fd;		/* a watcher left to fill up, or -1 */
 };
 
 struct shared {
@@ -240,6 +244,7 @@ void op_listing(struct fthr *t);
 void limits_init(void);
 void op_limits(struct fthr *t);
 void op_attachers(struct fthr *t);
+void op_watch(struct fthr *t);
 
 /* mm.c */
 void sub_range(struct fthr *t, int i, char **from, size_t *len);

@@ -284,7 +284,8 @@ static void rnd_reserved(struct fthr *t, __u64 *r, int n)
 /* Every feature this module has: a bit more or less is a violation. */
 #define FEATURES_ALL	(SHMIPC_FEATURE_GET | SHMIPC_FEATURE_CTL | SHMIPC_FEATURE_AT | \
 			 SHMIPC_FEATURE_DT | SHMIPC_FEATURE_INFO | SHMIPC_FEATURE_LOCK | \
-			 SHMIPC_FEATURE_LIFETIME | SHMIPC_FEATURE_ATTACHERS)
+			 SHMIPC_FEATURE_LIFETIME | SHMIPC_FEATURE_ATTACHERS | \
+			 SHMIPC_FEATURE_WATCH)
 /* Only where the kernel has huge pages. */
 #define FEATURES_MAYBE	SHMIPC_FEATURE_HUGETLB
 
@@ -766,13 +767,107 @@ void op_attachers(struct fthr *t)
 			  copy.id, (unsigned long long)sum, (unsigned long long)a->nattch);
 }
 
+/* A watch's arguments: mostly valid, sometimes one thing wrong. */
+static void rnd_watch(struct fthr *t, struct shmipc_watch *w)
+{
+	*w = (struct shmipc_watch){ .scope = (uint32_t)rnd_below(&t->rnd, 3) };
+	if (w->scope == SHMIPC_WATCH_KEY)
+		w->key = rnd_key(t) ?: 1;
+	else if (w->scope == SHMIPC_WATCH_ID)
+		w->id = pick_id(t);
+	w->events = rnd_chance(&t->rnd, 50) ? 0 :
+		    (uint32_t)rnd_below(&t->rnd, SHMIPC_EV_ALL + 1) & SHMIPC_EV_ALL;
+	w->flags = SHMIPC_WATCH_NONBLOCK | SHMIPC_WATCH_CLOEXEC;
+	switch (rnd_below(&t->rnd, 40)) {
+	case 0: w->scope = (uint32_t)rnd_next(&t->rnd); break;
+	case 1: w->events = (uint32_t)rnd_next(&t->rnd); break;
+	case 2: w->flags = (uint32_t)rnd_next(&t->rnd); break;
+	case 3: w->pad = 1; break;
+	case 4: w->reserved[rnd_below(&t->rnd, 2)] = rnd_next(&t->rnd); break;
+	case 5: w->key = SHMIPC_IPC_PRIVATE; break;
+	case 6: w->id = -1 - (int32_t)rnd_below(&t->rnd, 4); break;
+	}
+}
+
+static bool watch_bad(const struct shmipc_watch *w)
+{
+	if (w->pad || w->reserved[0] || w->reserved[1] ||
+	    (w->flags & ~SHMIPC_WATCH_FLAGS) || (w->events & ~SHMIPC_EV_ALL))
+		return true;
+	switch (w->scope) {
+	case SHMIPC_WATCH_NS: return w->key || w->id;
+	case SHMIPC_WATCH_KEY: return !w->key || w->id;
+	case SHMIPC_WATCH_ID: return w->id < 0 || w->key;
+	default: return true;
+	}
+}
+
+/*
+ * A watcher per thread, made with random arguments and left to fill up
+ * (its ring overflows: nobody reads it often), then read in random
+ * amounts: every record well formed, an overflow record's count nonzero.
+ */
+void op_watch(struct fthr *t)
+{
+	struct shmipc_event *ev = (void *)t->buf;
+	struct shmipc_watch copy;
+	size_t len;
+	ssize_t n;
+	long rc;
+
+	if (t->watch_fd < 0 || rnd_chance(&t->rnd, 10)) {
+		struct shmipc_watch *w = (void *)own_slot(t, sizeof(*w), rnd_chance(&t->rnd, 20));
+
+		rnd_watch(t, &copy);
+		memcpy(w, &copy, sizeof(copy));
+		rc = ioctl(fd_rw, SHMIPC_IOC_WATCH, w);
+		if (!tally(t, F_WATCH, rc, watch_bad(&copy) ? E_INVAL : E_WATCH,
+			   "scope %u key %#x id %d events %#x flags %#x", copy.scope,
+			   (unsigned int)copy.key, copy.id, copy.events, copy.flags))
+			return;
+		if (watch_bad(&copy))
+			violation(t, F_WATCH, "scope %u key %#x id %d events %#x flags %#x pad %u: fd %ld, want EINVAL",
+				  copy.scope, (unsigned int)copy.key, copy.id, copy.events,
+				  copy.flags, copy.pad, rc);
+		if (t->watch_fd >= 0)
+			close(t->watch_fd);
+		t->watch_fd = (int)rc;
+		/* A descriptor made blocking waits for nobody here. */
+		fcntl(t->watch_fd, F_SETFL, O_NONBLOCK);
+		return;
+	}
+	/* Up to a page of records, or less than one (EINVAL). */
+	len = rnd_chance(&t->rnd, 5) ? rnd_below(&t->rnd, sizeof(*ev)) :
+	      sizeof(*ev) * (1 + rnd_below(&t->rnd, pg / sizeof(*ev)));
+	n = read(t->watch_fd, ev, len);
+	if (n < 0) {
+		if ((errno == EINVAL) != (len < sizeof(*ev)) || (errno != EINVAL && errno != EAGAIN))
+			violation(t, F_WATCH, "read of %zu: %s", len, strerror(errno));
+		return;
+	}
+	if (n % sizeof(*ev) || (size_t)n > len)
+		violation(t, F_WATCH, "read of %zu gave %zd bytes", len, n);
+	for (size_t i = 0; i < (size_t)n / sizeof(*ev); i++) {
+		const struct shmipc_event *e = &ev[i];
+
+		if (!e->type || e->type > SHMIPC_EV_MAX || e->pad || e->reserved || e->pid < 0 ||
+		    (e->type == SHMIPC_EV_OVERFLOW && (!e->count || e->id || e->key)) ||
+		    (e->type != SHMIPC_EV_OVERFLOW && e->id < 0) || e->time_ns <= 0)
+			violation(t, F_WATCH, "record %zu: type %u flags %#x id %d key %#x pid %d count %llu",
+				  i, e->type, e->flags, e->id, (unsigned int)e->key, e->pid,
+				  (unsigned long long)e->count);
+	}
+}
+
 /* ---- ioctls with other commands or other memory ------------------------ */
 
 static const uint32_t our_cmds[] = { SHMIPC_IOC_VERSION, SHMIPC_IOC_GET, SHMIPC_IOC_CTL,
-				     SHMIPC_IOC_AT, SHMIPC_IOC_DT, SHMIPC_IOC_ATTACHERS };
+				     SHMIPC_IOC_AT, SHMIPC_IOC_DT, SHMIPC_IOC_ATTACHERS,
+				     SHMIPC_IOC_WATCH };
 static const size_t our_sizes[] = { sizeof(struct shmipc_version), sizeof(struct shmipc_get),
 				    sizeof(struct shmipc_ctl), sizeof(struct shmipc_at),
-				    sizeof(struct shmipc_dt), sizeof(struct shmipc_attachers) };
+				    sizeof(struct shmipc_dt), sizeof(struct shmipc_attachers),
+				    sizeof(struct shmipc_watch) };
 
 /*
  * Type bytes the VFS itself answers before the driver sees the command
@@ -824,7 +919,7 @@ static unsigned long rnd_cmd(struct fthr *t)
 			full = (full & ~0xff00UL) | SHMIPC_IOC_MAGIC << 8;
 		return full;
 	default:
-		c = (c & ~0xffU) | (uint32_t)rnd_range(&t->rnd, 6, 16);
+		c = (c & ~0xffU) | (uint32_t)rnd_range(&t->rnd, 7, 16);
 		break;
 	}
 	if (vfs_type(c))
@@ -902,6 +997,8 @@ void op_randcmd(struct fthr *t)
 		return;
 	if (k == 1)
 		id_got(t, (int)rc);
+	if (k == 6)
+		close((int)rc);	/* a watcher's descriptor */
 	if (!own)
 		note_untracked(t, k, p);
 	/* An attachment through our own memory: we know where it went. */
@@ -942,6 +1039,8 @@ void op_victim_ioctl(struct fthr *t)
 		return;
 	if (k == 1)
 		id_got(t, (int)rc);
+	if (k == 6)
+		close((int)rc);	/* a watcher's descriptor */
 	if (k == 3)
 		t->victim_at++;
 	note_untracked(t, k, p);

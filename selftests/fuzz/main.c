@@ -44,6 +44,7 @@ unsigned int fop_weights[F_NR] = {
 	[F_RFP] = 4, [F_MLOCK] = 3, [F_MSYNC] = 2, [F_MBIND] = 2, [F_PVM] = 3,
 	[F_PROCMEM] = 3, [F_VMSPLICE] = 3, [F_ODIRECT] = 2, [F_FORK] = 1,
 	[F_ROPROBE] = 3, [F_LISTING] = 2, [F_LIMITS] = 1, [F_ATTACHERS] = 4,
+	[F_WATCH] = 4,
 };
 
 size_t pg;
@@ -183,6 +184,7 @@ static void run(struct fthr *t, enum fop op)
 	case F_LISTING: op_listing(t); break;
 	case F_LIMITS: op_limits(t); break;
 	case F_ATTACHERS: op_attachers(t); break;
+	case F_WATCH: op_watch(t); break;
 	default: break;
 	}
 }
@@ -202,6 +204,7 @@ static void *thread_main(void *arg)
 		exit(2);
 	}
 	mmcalls_init(t);
+	t->watch_fd = -1;
 	while (t->calls > 0) {
 		enum fop op = (enum fop)rnd_weighted(&t->rnd, fop_weights, F_NR);
 
