@@ -67,6 +67,7 @@ extern struct bench_opts opts;
 /* Figures: each prints its own tables; returns the number of failures. */
 int fig_cycle(void);
 int fig_attach(void);
+int fig_attach_watched(void);
 int fig_first_touch(void);
 int fig_refault(void);
 int fig_lookup(void);

@@ -5,11 +5,16 @@
  * each of the four systems, through its struct seg_ops (systems.c).
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "../userspace/include/shmipc.h"
 
 #include "bench.h"
 
@@ -103,6 +108,80 @@ int fig_attach(void)
 
 	return table("2. attach + detach of an existing 4 KiB segment",
 		     "per pair", rows, n, n);
+}
+
+/*
+ * 2b. The same with a watcher of the namespace that a thread of its own
+ * reads as fast as events come (each attach and detach is one), against
+ * SysV and against shmipc unwatched. The attachers list is kept in every
+ * row of shmipc's, watched or not.
+ */
+static void *drain_events(void *arg)
+{
+	struct bench_ctx *ctx = arg;
+	char buf[64 * 48];
+	struct pollfd p[2] = {
+		{ .fd = ctx->fds[0], .events = POLLIN },
+		{ .fd = ctx->fds[1], .events = POLLIN },
+	};
+
+	while (poll(p, 2, -1) >= 0 && !p[1].revents)
+		while (read(ctx->fds[0], buf, sizeof(buf)) > 0)
+			;
+	return NULL;
+}
+
+static int watched_setup(struct bench_ctx *ctx, long n)
+{
+	int stop[2];
+
+	ctx->fds[0] = ctx->fds[1] = ctx->fds[2] = -1;
+	ctx->aux = NULL;
+	if (small_setup(ctx, n))
+		return -1;
+	ctx->fds[0] = shmipc_watch_all(0, O_NONBLOCK | O_CLOEXEC);
+	if (ctx->fds[0] < 0 || pipe(stop)) {
+		ctx->why = "a watcher";
+		return -1;
+	}
+	ctx->fds[1] = stop[0];
+	ctx->fds[2] = stop[1];
+	ctx->aux = malloc(sizeof(pthread_t));
+	if (!ctx->aux || pthread_create(ctx->aux, NULL, drain_events, ctx)) {
+		ctx->why = "the watcher's reader";
+		return -1;
+	}
+	return 0;
+}
+
+static void watched_teardown(struct bench_ctx *ctx)
+{
+	if (ctx->aux) {
+		if (write(ctx->fds[2], "", 1) == 1)
+			pthread_join(*(pthread_t *)ctx->aux, NULL);
+		free(ctx->aux);
+		ctx->aux = NULL;
+	}
+	close(ctx->fds[0]);
+	close(ctx->fds[1]);
+	close(ctx->fds[2]);
+	seg_teardown(ctx);
+}
+
+int fig_attach_watched(void)
+{
+	static const struct bench_row rows[] = {
+		{ "shmipc+watch", watched_setup, attach_run, watched_teardown,
+		  &seg_shmipc },
+		{ "sysv", small_setup, attach_run, seg_teardown, &seg_sysv },
+		{ "shmipc", small_setup, attach_run, seg_teardown, &seg_shmipc },
+	};
+	struct bench_result res[3];
+	long n = opts.quick ? 50 : 500;
+
+	bench_measure(rows, 3, n, n, res);
+	return bench_print("2b. attach + detach of an existing 4 KiB segment, a watcher reading its events",
+			   "per pair", rows, 3, res);
 }
 
 /*

@@ -36,6 +36,7 @@ struct figure {
 static const struct figure figures[] = {
 	{ "1", "cycle", "create, attach, touch, detach, remove", fig_cycle },
 	{ "2", "attach", "attach + detach of an existing segment", fig_attach },
+	{ "2b", "attach-watched", "attach + detach with a watcher reading", fig_attach_watched },
 	{ "3", "first-touch", "first-touch faults of a new 64 MiB segment",
 	  fig_first_touch },
 	{ "4", "refault", "re-faults of a populated 64 MiB segment", fig_refault },
