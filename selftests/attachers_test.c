@@ -17,16 +17,7 @@
 #include "shmipc_test.h"
 #include "kselftest_harness.h"
 
-/* Set in a child that execs this program: it sleeps instead of testing. */
-#define SLEEPER_ENV	"SHMIPC_ATTACHERS_TEST_SLEEPER"
-
-__attribute__((constructor)) static void sleeper(void)
-{
-	if (getenv(SLEEPER_ENV)) {
-		sleep(30);
-		_exit(0);
-	}
-}
+DEFINE_SLEEPER();
 
 #define MAX_PARAM	"max_attachers"
 #define LISTING		"/proc/shmipc/attachers"
@@ -35,13 +26,6 @@ __attribute__((constructor)) static void sleeper(void)
 #define MAX_ENTRIES	64
 #define POISON		0xa5
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* --- The ioctl, and what a listing must look like. --- */
 
@@ -806,11 +790,11 @@ TEST_F(attachers, exec_drops_the_childs_entry)
 	EXPECT_EQ(1ULL, nattch_in(&s, k.pid, true));
 
 	ASSERT_EQ(1, write(k.go, (char[]){ KID_EXEC }, 1));
-	start = now_ms();
+	start = mono_ms();
 	do {
 		usleep(5 * 1000);
 		SNAP(&s, id);
-	} while (s.n > 2 && now_ms() - start < GONE_WITHIN_MS);
+	} while (s.n > 2 && mono_ms() - start < GONE_WITHIN_MS);
 	EXPECT_EQ(2U, s.n) TH_LOG("the exec'd child's entries stay");
 	EXPECT_EQ(NULL, find(&s, k.pid, false));
 	EXPECT_EQ(NULL, find(&s, k.pid, true));

@@ -50,14 +50,6 @@ static int64_t real_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *ev_name(uint32_t type)
 {
 	static const char *const names[] = {
@@ -108,16 +100,6 @@ static int set_mode(int fd, int id, unsigned int mode)
 	return raw_ctl(fd, id, SHMIPC_IPC_SET, &ds);
 }
 
-static int life_get(int fd, key_t key, size_t size, unsigned int flags,
-		    unsigned int lifetime, unsigned int ttl)
-{
-	struct shmipc_get arg = {
-		.key = key, .flags = flags, .size = size,
-		.lifetime = lifetime, .ttl = ttl,
-	};
-
-	return ioctl(fd, SHMIPC_IOC_GET, &arg);
-}
 
 /* --- Records. --- */
 
@@ -1645,7 +1627,7 @@ TEST_F(events, lifetime_removal_has_no_pid)
 	wk = watch_key(self->fd, key);
 	ASSERT_LE(0, wk);
 	id = seg_track(&self->segs,
-		       life_get(self->fd, key, self->page,
+		       raw_get_lifetime(self->fd, key, self->page,
 				IPC_CREAT | IPC_EXCL | 0600,
 				SHMIPC_LIFE_LAST_DETACH, 0));
 	ASSERT_LE(0, id);
@@ -1672,7 +1654,7 @@ TEST_F(events, lifetime_removal_has_no_pid)
 	ASSERT_LE(0, wt);
 	start = mono_ms();
 	id = seg_track(&self->segs,
-		       life_get(self->fd, ttl_key, self->page,
+		       raw_get_lifetime(self->fd, ttl_key, self->page,
 				IPC_CREAT | IPC_EXCL | 0600,
 				SHMIPC_LIFE_TTL, 1));
 	ASSERT_LE(0, id);

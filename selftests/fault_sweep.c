@@ -79,19 +79,6 @@ static struct knob {
 	{ .path = DEBUGFS "/fail_usercopy/verbose", .value = "0" },
 };
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t len = (ssize_t)strlen(val);
-	bool ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, len) == len;
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 static int read_file(const char *path, char *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -11,38 +11,11 @@
 #include "shmipc_test.h"
 #include "kselftest_harness.h"
 
-/* Set in a child that execs this program: it sleeps instead of testing. */
-#define SLEEPER_ENV	"SHMIPC_LIFETIME_TEST_SLEEPER"
-
-__attribute__((constructor)) static void sleeper(void)
-{
-	if (getenv(SLEEPER_ENV)) {
-		sleep(30);
-		_exit(0);
-	}
-}
+DEFINE_SLEEPER();
 
 /* How long an ended lifetime may take to show (an exec: the scan's 100 ms). */
 #define GONE_WITHIN_MS	3000
 
-static int life_get(int fd, key_t key, size_t size, unsigned int flags,
-		    unsigned int lifetime, unsigned int ttl)
-{
-	struct shmipc_get arg = {
-		.key = key, .flags = flags, .size = size,
-		.lifetime = lifetime, .ttl = ttl,
-	};
-
-	return ioctl(fd, SHMIPC_IOC_GET, &arg);
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Is @id gone (IPC_STAT: EINVAL)? */
 static bool seg_gone(int fd, int id)
@@ -55,14 +28,14 @@ static bool seg_gone(int fd, int id)
 /* Polls until @id is gone: the milliseconds it took, or -1 past @ms. */
 static long wait_gone(int fd, int id, long ms)
 {
-	long start = now_ms();
+	long start = mono_ms();
 
 	while (!seg_gone(fd, id)) {
-		if (now_ms() - start > ms)
+		if (mono_ms() - start > ms)
 			return -1;
 		usleep(5000);
 	}
-	return now_ms() - start;
+	return mono_ms() - start;
 }
 
 FIXTURE(lifetime) {
@@ -94,26 +67,26 @@ TEST_F(lifetime, bad_lifetimes_are_refused)
 	struct shmipc_get arg = { .key = IPC_PRIVATE, .flags = 0600,
 				  .size = self->page, .reserved = { 1 } };
 
-	EXPECT_ERRNO(EINVAL, life_get(self->fd, IPC_PRIVATE, self->page, 0600,
+	EXPECT_ERRNO(EINVAL, raw_get_lifetime(self->fd, IPC_PRIVATE, self->page, 0600,
 				      SHMIPC_LIFE_MAX + 1, 0));
-	EXPECT_ERRNO(EINVAL, life_get(self->fd, IPC_PRIVATE, self->page, 0600,
+	EXPECT_ERRNO(EINVAL, raw_get_lifetime(self->fd, IPC_PRIVATE, self->page, 0600,
 				      ~0U, 0));
 	/* A ttl belongs to the ttl lifetime alone, and is 1 s to a year. */
-	EXPECT_ERRNO(EINVAL, life_get(self->fd, IPC_PRIVATE, self->page, 0600,
+	EXPECT_ERRNO(EINVAL, raw_get_lifetime(self->fd, IPC_PRIVATE, self->page, 0600,
 				      SHMIPC_LIFE_PERSIST, 5));
-	EXPECT_ERRNO(EINVAL, life_get(self->fd, IPC_PRIVATE, self->page, 0600,
+	EXPECT_ERRNO(EINVAL, raw_get_lifetime(self->fd, IPC_PRIVATE, self->page, 0600,
 				      SHMIPC_LIFE_CREATOR, 5));
-	EXPECT_ERRNO(EINVAL, life_get(self->fd, IPC_PRIVATE, self->page, 0600,
+	EXPECT_ERRNO(EINVAL, raw_get_lifetime(self->fd, IPC_PRIVATE, self->page, 0600,
 				      SHMIPC_LIFE_TTL, 0));
-	EXPECT_ERRNO(EINVAL, life_get(self->fd, IPC_PRIVATE, self->page, 0600,
+	EXPECT_ERRNO(EINVAL, raw_get_lifetime(self->fd, IPC_PRIVATE, self->page, 0600,
 				      SHMIPC_LIFE_TTL, SHMIPC_TTL_MAX + 1));
 	EXPECT_ERRNO(EINVAL, ioctl(self->fd, SHMIPC_IOC_GET, &arg));
 	/* Checked on a lookup too, as the flags are. */
-	EXPECT_ERRNO(EINVAL, life_get(self->fd, test_key(0), 0, 0,
+	EXPECT_ERRNO(EINVAL, raw_get_lifetime(self->fd, test_key(0), 0, 0,
 				      SHMIPC_LIFE_TTL, 0));
 	/* The largest ttl is taken. */
 	EXPECT_LE(0, seg_track(&self->segs,
-			       life_get(self->fd, IPC_PRIVATE, self->page, 0600,
+			       raw_get_lifetime(self->fd, IPC_PRIVATE, self->page, 0600,
 					SHMIPC_LIFE_TTL, SHMIPC_TTL_MAX)));
 }
 
@@ -132,7 +105,7 @@ TEST_F(lifetime, stat_and_listing_show_the_lifetime)
 
 	for (life = 0; life <= SHMIPC_LIFE_MAX; life++) {
 		id[life] = seg_track(&self->segs,
-				     life_get(self->fd, test_key(life),
+				     raw_get_lifetime(self->fd, test_key(life),
 					      self->page, IPC_CREAT | 0600,
 					      life, life == SHMIPC_LIFE_TTL ?
 					      100 : 0));
@@ -190,7 +163,7 @@ TEST_F(lifetime, an_existing_key_keeps_its_own_lifetime)
 						self->page, IPC_CREAT | 0600));
 
 	ASSERT_LE(0, id);
-	EXPECT_EQ(id, life_get(self->fd, test_key(0), 0, IPC_CREAT | 0600,
+	EXPECT_EQ(id, raw_get_lifetime(self->fd, test_key(0), 0, IPC_CREAT | 0600,
 			       SHMIPC_LIFE_LAST_DETACH, 0));
 	ASSERT_EQ(0, raw_stat(self->fd, id, &ds));
 	EXPECT_EQ((unsigned int)SHMIPC_LIFE_PERSIST, ds.lifetime);
@@ -199,7 +172,7 @@ TEST_F(lifetime, an_existing_key_keeps_its_own_lifetime)
 TEST_F(lifetime, ipc_rmid_ends_every_lifetime)
 {
 	for (unsigned int life = 0; life <= SHMIPC_LIFE_MAX; life++) {
-		int id = life_get(self->fd, test_key(life), self->page,
+		int id = raw_get_lifetime(self->fd, test_key(life), self->page,
 				  IPC_CREAT | 0600, life,
 				  life == SHMIPC_LIFE_TTL ? 60 : 0);
 
@@ -242,7 +215,7 @@ static int creator_child(void *arg)
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	CHILD_CHECK(sigprocmask(SIG_BLOCK, &usr1, NULL) == 0);
-	id = life_get(c->fd, c->key, page_size(), IPC_CREAT | IPC_EXCL | 0600,
+	id = raw_get_lifetime(c->fd, c->key, page_size(), IPC_CREAT | IPC_EXCL | 0600,
 		      c->lifetime, 0);
 	CHILD_CHECK(id >= 0);
 	CHILD_CHECK(write(c->pipe[1], &id, sizeof(id)) == sizeof(id));
@@ -285,15 +258,9 @@ static pid_t start_creator(struct creator *c, int *id)
 static int oom_score_adj(pid_t pid, const char *val)
 {
 	char path[64];
-	int fd, ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = write(fd, val, strlen(val)) < 0 ? -1 : 0;
-	close(fd);
-	return ret;
+	return write_file(path, val);
 }
 
 /* Ends the creator @pid as @how says, from here; 0 or -1. */
@@ -490,7 +457,7 @@ TEST_F(lifetime, each_creator_takes_only_its_own_segments)
 	/* And three of this process's own, which lives on. */
 	for (int i = 0; i < 3; i++) {
 		id[i][1] = seg_track(&self->segs,
-				     life_get(self->fd, test_key(8 + i),
+				     raw_get_lifetime(self->fd, test_key(8 + i),
 					      self->page, IPC_CREAT | 0600,
 					      SHMIPC_LIFE_CREATOR, 0));
 		ASSERT_LE(0, id[i][1]);
@@ -520,7 +487,7 @@ static int creator_in_own_namespace(void *arg)
 	fd = open(SHMIPC_DEVICE, O_RDWR | O_CLOEXEC);
 	CHILD_CHECK(fd >= 0);
 	for (int i = 0; i < 4; i++) {
-		id = life_get(fd, IPC_PRIVATE, 1 << 20, 0600,
+		id = raw_get_lifetime(fd, IPC_PRIVATE, 1 << 20, 0600,
 			      i % 2 ? SHMIPC_LIFE_CREATOR : SHMIPC_LIFE_TTL,
 			      i % 2 ? 0 : 1);
 		CHILD_CHECK(id >= 0);
@@ -555,7 +522,7 @@ static int detach_in_child(void *arg)
 TEST_F(lifetime, last_detach_ends_at_the_first_fall_to_zero)
 {
 	int id = seg_track(&self->segs,
-			   life_get(self->fd, test_key(0), 2 * self->page,
+			   raw_get_lifetime(self->fd, test_key(0), 2 * self->page,
 				    IPC_CREAT | 0600, SHMIPC_LIFE_LAST_DETACH,
 				    0));
 	char *p, *busy;
@@ -597,7 +564,7 @@ static int attach_and_exit(void *arg)
 
 TEST_F(lifetime, last_detach_by_mremap_munmap_and_exit)
 {
-	int id = life_get(self->fd, IPC_PRIVATE, self->page, 0600,
+	int id = raw_get_lifetime(self->fd, IPC_PRIVATE, self->page, 0600,
 			  SHMIPC_LIFE_LAST_DETACH, 0);
 	char *p, *moved, *dst;
 
@@ -616,7 +583,7 @@ TEST_F(lifetime, last_detach_by_mremap_munmap_and_exit)
 	EXPECT_TRUE(seg_gone(self->fd, id));
 
 	/* An attachment that ends with its process's exit. */
-	id = life_get(self->fd, IPC_PRIVATE, self->page, 0600,
+	id = raw_get_lifetime(self->fd, IPC_PRIVATE, self->page, 0600,
 		      SHMIPC_LIFE_LAST_DETACH, 0);
 	ASSERT_LE(0, seg_track(&self->segs, id));
 	EXPECT_EQ(0, run_child(attach_and_exit, &id));
@@ -628,13 +595,13 @@ TEST_F(lifetime, last_detach_by_mremap_munmap_and_exit)
 TEST_F(lifetime, ttl_counts_from_creation_and_from_each_last_detach)
 {
 	int id = seg_track(&self->segs,
-			   life_get(self->fd, test_key(0), self->page,
+			   raw_get_lifetime(self->fd, test_key(0), self->page,
 				    IPC_CREAT | 0600, SHMIPC_LIFE_TTL, 1));
 	int idle = seg_track(&self->segs,
-			     life_get(self->fd, test_key(1), self->page,
+			     raw_get_lifetime(self->fd, test_key(1), self->page,
 				      IPC_CREAT | 0600, SHMIPC_LIFE_TTL, 1));
 	struct shmipc_ds ds;
-	long start = now_ms(), took;
+	long start = mono_ms(), took;
 	char *p;
 
 	ASSERT_LE(0, id);
@@ -647,7 +614,7 @@ TEST_F(lifetime, ttl_counts_from_creation_and_from_each_last_detach)
 	/* Never attached: it goes a second after its creation. */
 	took = wait_gone(self->fd, idle, GONE_WITHIN_MS);
 	EXPECT_LE(0, took);
-	EXPECT_LE(950, now_ms() - start);
+	EXPECT_LE(950, mono_ms() - start);
 	EXPECT_ERRNO(ENOENT, raw_get(self->fd, test_key(1), 0, 0));
 
 	/* Attached past its ttl: it stays. */
@@ -663,21 +630,21 @@ TEST_F(lifetime, ttl_counts_from_creation_and_from_each_last_detach)
 	p = shmipc_at(id, NULL, SHM_RDONLY);
 	ASSERT_NE((void *)-1, p);
 	EXPECT_EQ(0, shmipc_dt(p));
-	start = now_ms();
+	start = mono_ms();
 	usleep(600 * 1000);
 	EXPECT_FALSE(seg_gone(self->fd, id));
 	took = wait_gone(self->fd, id, GONE_WITHIN_MS);
 	EXPECT_LE(0, took);
-	EXPECT_LE(950, now_ms() - start);
+	EXPECT_LE(950, mono_ms() - start);
 	TH_LOG("gone %ld ms after its last detach (ttl 1 s)",
-	       now_ms() - start);
+	       mono_ms() - start);
 	EXPECT_ERRNO(ENOENT, raw_get(self->fd, test_key(0), 0, 0));
 }
 
 TEST_F(lifetime, an_ended_lifetime_frees_the_memory)
 {
 	long before = shmem_kb();
-	int id = life_get(self->fd, IPC_PRIVATE, 4 << 20, 0600,
+	int id = raw_get_lifetime(self->fd, IPC_PRIVATE, 4 << 20, 0600,
 			  SHMIPC_LIFE_LAST_DETACH, 0);
 	char *p;
 

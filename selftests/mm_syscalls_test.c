@@ -242,18 +242,6 @@ FIXTURE_SETUP(mm)
 	OPEN_DEVICE_OR_SKIP(self->fd);
 }
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, val, strlen(val)) < 0 ? -1 : 0;
-	close(fd);
-	return ret;
-}
-
 FIXTURE_TEARDOWN(mm)
 {
 	struct run_state *sv = self->st[0];

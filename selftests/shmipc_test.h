@@ -124,6 +124,19 @@ static inline int raw_ctl(int fd, int id, unsigned int cmd,
 	return 0;
 }
 
+/* shmget() with a lifetime (shmipc's own): SHMIPC_IOC_GET's new fields. */
+static inline int raw_get_lifetime(int fd, key_t key, uint64_t size,
+				   unsigned int flags, unsigned int lifetime,
+				   unsigned int ttl)
+{
+	struct shmipc_get arg = {
+		.key = key, .flags = flags, .size = size,
+		.lifetime = lifetime, .ttl = ttl,
+	};
+
+	return ioctl(fd, SHMIPC_IOC_GET, &arg);
+}
+
 static inline int raw_stat(int fd, int id, struct shmipc_ds *ds)
 {
 	memset(ds, 0, sizeof(*ds));
@@ -211,7 +224,32 @@ static inline void seg_cleanup(int fd, struct seg_list *l)
 	l->n = 0;
 }
 
+/* Milliseconds of CLOCK_MONOTONIC, for how long something took. */
+static inline long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* --- Children. --- */
+
+/*
+ * A test that has a child exec "another program" execs itself with
+ * SHMIPC_TEST_SLEEPER set in its environment: before the harness starts,
+ * it sleeps, and dies with its parent's kill or after 30 s.
+ */
+#define SLEEPER_ENV	"SHMIPC_TEST_SLEEPER"
+
+#define DEFINE_SLEEPER()						\
+__attribute__((constructor)) static void sleeper(void)			\
+{									\
+	if (getenv(SLEEPER_ENV)) {					\
+		sleep(30);						\
+		_exit(0);						\
+	}								\
+}
 
 /*
  * In a child function: on failure say where and why, and return 1, which
@@ -335,18 +373,26 @@ static inline int read_param(const char *name, char *buf, size_t len)
 	return ok ? 0 : -1;
 }
 
+/* Writes all of @val to @path (a /proc, /sys or debugfs setting); 0 or -1. */
+static inline int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t len = (ssize_t)strlen(val);
+	bool ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, (size_t)len) == len;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
 static inline int write_param(const char *name, const char *val)
 {
 	char path[128];
-	int fd, ret;
 
 	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = write(fd, val, strlen(val)) < 0 ? -1 : 0;
-	close(fd);
-	return ret;
+	return write_file(path, val);
 }
 
 static inline int set_param(const char *name, unsigned long val)
