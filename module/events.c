@@ -216,6 +216,11 @@ void shmipc_notify(struct shmipc_seg *seg, u32 type, u32 flags, u64 count,
 		.type = type, .flags = flags, .id = seg->id, .key = seg->ckey,
 		.count = count,
 	};
+	/*
+	 * A kernel thread (the reaper of a dead namespace, a worker that
+	 * drops an mm last) is nobody.
+	 */
+	bool user = !(current->flags & PF_KTHREAD);
 	bool by_current = type == SHMIPC_EV_CREATED || type == SHMIPC_EV_SET ||
 			  (type == SHMIPC_EV_REMOVED &&
 			   !(flags & SHMIPC_EV_LIFETIME));
@@ -230,7 +235,7 @@ void shmipc_notify(struct shmipc_seg *seg, u32 type, u32 flags, u64 count,
 			continue;
 		if (mm)
 			ev.pid = shmipc_mm_pid(mm, w->pid_ns);
-		if ((mm && !ev.pid) || (!mm && by_current))
+		if (user && (mm ? !ev.pid : by_current))
 			ev.pid = task_tgid_nr_ns(current, w->pid_ns);
 		spin_lock(&w->lock);
 		shmipc_watcher_push(w, &ev);
