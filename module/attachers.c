@@ -37,7 +37,7 @@
 #include "internal.h"
 
 struct shmipc_attacher_ent {
-	struct list_head node;		/* on seg->attachers */
+	struct hlist_node node;		/* on seg->attachers */
 	struct mm_struct *mm;
 	bool rdonly;
 	unsigned long nattch;		/* its VMAs */
@@ -102,7 +102,7 @@ shmipc_attacher_find(struct shmipc_seg *seg, const struct vm_area_struct *vma)
 	bool rdonly = shmipc_vma_rdonly(vma);
 	struct shmipc_attacher_ent *ent;
 
-	list_for_each_entry(ent, &seg->attachers, node)
+	hlist_for_each_entry(ent, &seg->attachers, node)
 		if (ent->mm == vma->vm_mm && ent->rdonly == rdonly)
 			return ent;
 	return NULL;
@@ -138,7 +138,7 @@ void shmipc_attacher_add(struct shmipc_seg *seg, struct vm_area_struct *vma,
 	ent->rdonly = shmipc_vma_rdonly(vma);
 	ent->nattch = 1;
 	ent->atime = ktime_get_real_seconds();
-	list_add_tail(&ent->node, &seg->attachers);
+	hlist_add_head(&ent->node, &seg->attachers);
 	seg->nr_attachers++;
 }
 
@@ -159,7 +159,7 @@ struct shmipc_attacher_ent *shmipc_attacher_del(struct shmipc_seg *seg,
 	}
 	if (--ent->nattch)
 		return NULL;
-	list_del(&ent->node);
+	hlist_del(&ent->node);
 	seg->nr_attachers--;
 	if (!seg->ent_cache) {
 		seg->ent_cache = ent;
@@ -197,7 +197,7 @@ static u32 shmipc_attachers_fill(struct shmipc_seg *seg,
 	u32 n = 0;
 
 	lockdep_assert_held(&seg->lock);
-	list_for_each_entry(ent, &seg->attachers, node) {
+	hlist_for_each_entry(ent, &seg->attachers, node) {
 		if (n < room) {
 			out[n].pid = shmipc_mm_pid(ent->mm, pid_ns);
 			out[n].flags = ent->rdonly ? SHMIPC_ATTACHER_RDONLY : 0;
@@ -298,13 +298,13 @@ void shmipc_attachers_show(struct seq_file *m, struct shmipc_ns *ns,
 	if (!shmipc_seg_may(ns, seg, 0444))
 		return;
 	spin_lock(&seg->lock);
-	list_for_each_entry(ent, &seg->attachers, node)
+	hlist_for_each_entry(ent, &seg->attachers, node)
 		seq_printf(m, "%10d %10d %-6s %10lu %10lld\n", seg->id,
 			   shmipc_mm_pid(ent->mm, pid_ns),
 			   ent->rdonly ? "ro" : "rw", ent->nattch,
 			   (long long)ent->atime);
 	if (seg->others)
-		seq_printf(m, "%10d %10d %-6s %10lu %10d\n", seg->id, 0,
+		seq_printf(m, "%10d %10d %-6s %10u %10d\n", seg->id, 0,
 			   "others", seg->others, 0);
 	spin_unlock(&seg->lock);
 }

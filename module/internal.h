@@ -101,13 +101,17 @@ struct shmipc_ns {
 	unsigned int nr_watchers;	/* read without the lock */
 };
 
+/*
+ * Laid out to fit kmalloc-192, as it did before the attachers list came:
+ * slab per segment is one of the figures shmipc is measured by.
+ */
 struct shmipc_seg {
 	struct kref ref;
+	s32 ckey;			/* the key it was made with; constant */
 	struct shmipc_ns *ns;
 	struct file *file;		/* the shmem or hugetlbfs file */
 	/* The vm_ops its file's mmap gives, which ours stand in front of. */
 	const struct vm_operations_struct *vm_ops;
-	char name[16];			/* of its attachments' files */
 
 	/*
 	 * Set before the segment is stored in the id table, where lookups
@@ -115,13 +119,11 @@ struct shmipc_seg {
 	 */
 	int id;
 	u32 seq;
-	s32 ckey;			/* the key it was made with */
 
 	/* All below under ns->lock; read without it under RCU. */
 	s32 key;			/* IPC_PRIVATE once removed */
-	struct rhash_head key_node;	/* in ns->keys while keyed */
-	umode_t mode;			/* permission bits | SHM_DEST | LOCKED */
 	kuid_t lock_uid;		/* charged for SHM_LOCK, while locked */
+	struct rhash_head key_node;	/* in ns->keys while keyed */
 	kuid_t uid, cuid;
 	kgid_t gid, cgid;
 	size_t size;			/* bytes, as asked */
@@ -129,14 +131,15 @@ struct shmipc_seg {
 	struct pid *cpid;
 	struct shmipc_life *life;	/* NULL: persist, as SysV's */
 
-	spinlock_t lock;		/* what attaching changes: */
+	spinlock_t lock;		/* what attaching changes (below) */
+	umode_t mode;			/* ns->lock: bits | SHM_DEST | LOCKED */
 	bool dead;			/* destroyed: no attach may count */
 	bool attached;			/* by a VMA, ever */
 	unsigned int nr_attachers;	/* entries on attachers */
 	unsigned int pins;		/* of nattch: attaches in progress */
+	u32 others;			/* VMAs on no entry */
 	unsigned long nattch;		/* VMAs mapping it, and pins */
-	struct list_head attachers;	/* of its VMAs, by mm (attachers.c) */
-	unsigned long others;		/* VMAs on no entry */
+	struct hlist_head attachers;	/* of its VMAs, by mm (attachers.c) */
 	struct shmipc_attacher_ent *ent_cache;	/* the last one freed */
 	time64_t atime, dtime;
 	struct pid *lpid;
@@ -230,6 +233,15 @@ int shmipc_ns_info(struct shmipc_ns *ns, struct shmipc_ctl *args);
 int shmipc_seg_lock(struct shmipc_ns *ns, const struct shmipc_ctl *args);
 void shmipc_seg_unlock(struct shmipc_seg *seg);
 void shmipc_lock_exit(void);
+
+/* The name of its shmem file and of its attachments' files. */
+#define SHMIPC_SEG_NAME_LEN	16
+
+static inline void shmipc_seg_name(const struct shmipc_seg *seg,
+				   char name[SHMIPC_SEG_NAME_LEN])
+{
+	snprintf(name, SHMIPC_SEG_NAME_LEN, "shmipc%08x", (u32)seg->ckey);
+}
 
 static inline unsigned long shmipc_seg_pages(const struct shmipc_seg *seg)
 {

@@ -272,12 +272,14 @@ static const struct file_operations shmipc_att_huge_fops = {
 struct file *shmipc_att_file(struct shmipc_seg *seg, bool rdonly)
 {
 	struct inode *inode = file_inode(seg->file);
+	char name[SHMIPC_SEG_NAME_LEN];
 	struct file *file;
 
 	/* alloc_file_pseudo() takes both on success; __fput() drops them. */
 	ihold(inode);
 	__module_get(THIS_MODULE);
-	file = alloc_file_pseudo(inode, seg->file->f_path.mnt, seg->name,
+	shmipc_seg_name(seg, name);
+	file = alloc_file_pseudo(inode, seg->file->f_path.mnt, name,
 				 rdonly ? O_RDONLY : O_RDWR,
 				 shmipc_seg_huge(seg) ? &shmipc_att_huge_fops :
 							&shmipc_att_fops);

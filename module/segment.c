@@ -33,7 +33,7 @@ static void shmipc_seg_free(struct shmipc_seg *seg)
 	fput(seg->file);
 	put_pid(seg->cpid);
 	put_pid(seg->lpid);
-	WARN_ON_ONCE(!list_empty(&seg->attachers) || seg->others);
+	WARN_ON_ONCE(!hlist_empty(&seg->attachers) || seg->others);
 	shmipc_attacher_free(seg->ent_cache);
 	shmipc_life_free(seg);
 	kfree_rcu(seg, rcu);
@@ -454,6 +454,7 @@ static int shmipc_seg_reuse(struct shmipc_ns *ns, struct shmipc_seg *seg,
 
 static struct shmipc_seg *shmipc_seg_alloc(const struct shmipc_get *args)
 {
+	char name[SHMIPC_SEG_NAME_LEN];
 	vm_flags_t acct = 0;
 	struct shmipc_seg *seg;
 	int err;
@@ -463,11 +464,12 @@ static struct shmipc_seg *shmipc_seg_alloc(const struct shmipc_get *args)
 		return ERR_PTR(-ENOMEM);
 	if (args->flags & SHMIPC_SHM_NORESERVE)
 		acct = VM_NORESERVE;
-	snprintf(seg->name, sizeof(seg->name), "shmipc%08x", (u32)args->key);
+	seg->ckey = args->key;
+	shmipc_seg_name(seg, name);
 	if (args->flags & SHMIPC_SHM_HUGETLB)
 		seg->file = shmipc_huge_file(args->size, args->flags);
 	else
-		seg->file = shmipc_shmem_file(seg->name, args->size, acct);
+		seg->file = shmipc_shmem_file(name, args->size, acct);
 	if (IS_ERR(seg->file)) {
 		err = PTR_ERR(seg->file);
 		kfree(seg);
@@ -481,7 +483,6 @@ static struct shmipc_seg *shmipc_seg_alloc(const struct shmipc_get *args)
 	}
 	kref_init(&seg->ref);
 	seg->key = args->key;
-	seg->ckey = args->key;
 	seg->size = args->size;
 	seg->mode = args->flags & 0777;
 	seg->uid = current_euid();
@@ -491,7 +492,7 @@ static struct shmipc_seg *shmipc_seg_alloc(const struct shmipc_get *args)
 	seg->cpid = get_pid(task_tgid(current));
 	seg->ctime = ktime_get_real_seconds();
 	spin_lock_init(&seg->lock);
-	INIT_LIST_HEAD(&seg->attachers);
+	INIT_HLIST_HEAD(&seg->attachers);
 	return seg;
 }
 
