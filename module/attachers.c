@@ -81,7 +81,16 @@ void shmipc_attacher_free(struct shmipc_attacher_ent *ent)
 }
 
 static struct shmipc_attacher_ent *
-shmipc_attacher_find(struct shmipc_seg *seg, const struct vm_area_struct *vma);
+shmipc_attacher_find(struct shmipc_seg *seg, const struct vm_area_struct *vma)
+{
+	bool rdonly = shmipc_vma_rdonly(vma);
+	struct shmipc_attacher_ent *ent;
+
+	hlist_for_each_entry(ent, &seg->attachers, node)
+		if (ent->mm == vma->vm_mm && ent->rdonly == rdonly)
+			return ent;
+	return NULL;
+}
 
 /*
  * Can @vma be counted without a new allocation: in its entry, in the
@@ -94,18 +103,6 @@ bool shmipc_attacher_ready(struct shmipc_seg *seg,
 	return seg->ent_cache ||
 	       seg->nr_attachers >= READ_ONCE(shmipc_max_attachers) ||
 	       shmipc_attacher_find(seg, vma);
-}
-
-static struct shmipc_attacher_ent *
-shmipc_attacher_find(struct shmipc_seg *seg, const struct vm_area_struct *vma)
-{
-	bool rdonly = shmipc_vma_rdonly(vma);
-	struct shmipc_attacher_ent *ent;
-
-	hlist_for_each_entry(ent, &seg->attachers, node)
-		if (ent->mm == vma->vm_mm && ent->rdonly == rdonly)
-			return ent;
-	return NULL;
 }
 
 /*
